@@ -1,0 +1,3 @@
+"""Hookline: self-hostable webhook delivery."""
+
+__version__ = "0.1.0"

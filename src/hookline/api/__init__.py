@@ -1,0 +1,1 @@
+"""HTTP transport: translate requests into service calls and errors into responses."""

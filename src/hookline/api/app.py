@@ -1,0 +1,78 @@
+"""The ASGI application: routers, error handlers and the request body limit."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hookline import __version__
+from hookline.api import errors
+from hookline.api.responses import JSON
+from hookline.api.routes import accounts, events, system, webhooks
+from hookline.system import System
+
+
+def create_app(sys: System) -> FastAPI:
+    app = FastAPI(
+        title="Hookline",
+        version=__version__,
+        default_response_class=JSON,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.system = sys
+    errors.install(app)
+    for module in (system, accounts, webhooks, events):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=sys.settings.max_body_bytes)
+    return app
+
+
+class BodyLimit:
+    """Answer 413 for a request body over ``limit`` bytes, before any handler runs.
+
+    The body (at most ``limit`` bytes) is read here and replayed to the application.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = errors.error_response(
+            413, f"the request body is larger than {self.limit} bytes", "payload_too_large"
+        )
+        await response(scope, receive, send)

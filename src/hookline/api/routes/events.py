@@ -1,0 +1,75 @@
+"""Publishing events, reading them, and delivery logs and retries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header
+
+from hookline.api import responses as out
+from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
+from hookline.api.responses import JSON
+from hookline.api.schemas import EventCreate
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+@router.post("/events", status_code=202, response_class=JSON)
+async def publish_event(
+    body: EventCreate,
+    account: AccountDep,
+    sys: SystemDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> Any:
+    """Accept an event. The 202 comes after the event and all its deliveries are
+    committed; the same idempotency key within 24 h returns the first event."""
+    published = await sys.events.publish(
+        account, body.type, orjson.dumps(body.data), body.idempotency_key or idempotency_key
+    )
+    if published.created:
+        sys.metrics.events_published.inc()
+        sys.metrics.deliveries_created.inc(published.deliveries)
+    return JSON(
+        {
+            "event_id": published.message.id,
+            "deliveries": published.deliveries,
+            "created_at": out.ts(published.message.created_at),
+            "duplicate": not published.created,
+        },
+        status_code=202,
+    )
+
+
+@router.get("/events", response_class=JSON)
+async def list_events(
+    account: AccountDep,
+    sys: SystemDep,
+    type: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Any:
+    p = await sys.events.list_page(account, event_type=type, cursor=cursor, limit=limit)
+    return JSON(out.page([out.event_out(m) for m in p.items], p))
+
+
+@router.get("/events/{event_id}", response_class=JSON)
+async def get_event(event_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    detail = await sys.events.get(account, event_id)
+    return JSON(
+        out.event_out(detail.message)
+        | {"deliveries": [out.delivery_out(d, detail.attempts[d.id]) for d in detail.deliveries]}
+    )
+
+
+@router.get("/deliveries/{delivery_id}", response_class=JSON)
+async def get_delivery(delivery_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    delivery, attempts = await sys.deliveries.get(account, delivery_id)
+    return JSON(out.delivery_out(delivery, attempts))
+
+
+@router.post("/deliveries/{delivery_id}/retry", status_code=202, response_class=JSON)
+async def retry_delivery(delivery_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    """Send a finished delivery again now (one manual attempt)."""
+    delivery = await sys.deliveries.retry(account, delivery_id)
+    return JSON(out.delivery_out(delivery), status_code=202)

@@ -1,0 +1,120 @@
+"""Registering, reading and changing webhooks, and their delivery logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from hookline.api import responses as out
+from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
+from hookline.api.responses import JSON
+from hookline.api.schemas import SecretRotate, WebhookCreate, WebhookUpdate
+from hookline.domain.models import DeliveryStatus
+from hookline.domain.signing import Scheme
+from hookline.services.webhooks import WebhookSpec
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+@router.post("", status_code=201, response_class=JSON)
+async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDep) -> Any:
+    """Register a webhook. The secret (given or generated) is returned in this answer."""
+    sig = body.signature
+    endpoint = await sys.webhooks.create(
+        account,
+        await sys.accounts.default_app_id(account),
+        WebhookSpec(
+            url=body.callback_url,
+            secret=body.secret,
+            events=body.events,
+            retry_policy=body.retry_policy,
+            scheme=Scheme(sig.scheme) if sig else Scheme.STANDARD,
+            signature_header=sig.header if sig else None,
+            description=body.description,
+            headers=body.headers,
+        ),
+    )
+    return JSON(out.webhook_out(endpoint, secret=True), status_code=201)
+
+
+@router.get("", response_class=JSON)
+async def list_webhooks(
+    account: AccountDep,
+    sys: SystemDep,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    include_deleted: bool = False,
+) -> Any:
+    p = await sys.webhooks.list_page(
+        account, cursor=cursor, limit=limit, include_deleted=include_deleted
+    )
+    return JSON(out.page([out.webhook_out(e) for e in p.items], p))
+
+
+@router.get("/{webhook_id}", response_class=JSON)
+async def get_webhook(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    return JSON(out.webhook_out(await sys.webhooks.get(account, webhook_id)))
+
+
+@router.patch("/{webhook_id}", response_class=JSON)
+async def update_webhook(
+    webhook_id: str, body: WebhookUpdate, account: AccountDep, sys: SystemDep
+) -> Any:
+    """Change the fields given; ``"active": false`` disables, ``true`` re-enables."""
+    changes: dict[str, Any] = {}
+    for field in body.model_fields_set:
+        value = getattr(body, field)
+        if field == "callback_url":
+            if value is not None:
+                changes["url"] = value
+        elif field == "signature":
+            changes["signature"] = value.model_dump() if value is not None else None
+        elif field == "active":
+            if value is not None:
+                changes["active"] = value
+        else:
+            changes[field] = value
+    return JSON(out.webhook_out(await sys.webhooks.update(account, webhook_id, changes)))
+
+
+@router.delete("/{webhook_id}", response_class=JSON)
+async def delete_webhook(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    """Deactivate for good: nothing more is delivered; history stays readable."""
+    return JSON(out.webhook_out(await sys.webhooks.delete(account, webhook_id)))
+
+
+@router.get("/{webhook_id}/secret", response_class=JSON)
+async def get_secret(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    endpoint = await sys.webhooks.get(account, webhook_id)
+    return JSON({"webhook_id": endpoint.id, "secret": endpoint.secret})
+
+
+@router.post("/{webhook_id}/secret/rotate", response_class=JSON)
+async def rotate_secret(
+    webhook_id: str, account: AccountDep, sys: SystemDep, body: SecretRotate | None = None
+) -> Any:
+    """New secret now; the old one still signs alongside it for 24 hours."""
+    endpoint = await sys.webhooks.rotate_secret(account, webhook_id, body.secret if body else None)
+    return JSON(
+        {
+            "webhook_id": endpoint.id,
+            "secret": endpoint.secret,
+            "previous_secret_expires_at": out.ts(endpoint.previous_secret_expires_at),
+        }
+    )
+
+
+@router.get("/{webhook_id}/deliveries", response_class=JSON)
+async def list_deliveries(
+    webhook_id: str,
+    account: AccountDep,
+    sys: SystemDep,
+    status: DeliveryStatus | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Any:
+    p, attempts = await sys.deliveries.list_for_webhook(
+        account, webhook_id, status=status, cursor=cursor, limit=limit
+    )
+    return JSON(out.page([out.delivery_out(d, attempts[d.id]) for d in p.items], p))

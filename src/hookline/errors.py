@@ -1,0 +1,75 @@
+"""The one exception tree. The docstring of each class is its default message.
+
+::
+
+    HooklineError
+    ├── NotFound                 a resource does not exist (or belongs to someone else)
+    ├── InvalidInput             a request that cannot be carried out as given
+    ├── Conflict                 the resource's state does not allow this now
+    ├── AuthenticationFailed     no key, or a key that is not valid
+    ├── PermissionDenied         a valid key that may not do this
+    ├── PayloadTooLarge          the request body is over the limit
+    └── StoreUnavailable         the database cannot be reached right now
+
+Only :mod:`hookline.api.errors` turns these into HTTP responses.
+"""
+
+from __future__ import annotations
+
+
+class HooklineError(Exception):
+    """Something went wrong inside Hookline."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        self.message = message or (self.__doc__ or "").strip()
+        if code is not None:
+            self.code = code
+        super().__init__(self.message)
+
+
+class NotFound(HooklineError):
+    """Not found."""
+
+    code = "not_found"
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(f"{resource} not found", code=f"{resource}_not_found")
+        self.resource = resource
+
+
+class InvalidInput(HooklineError):
+    """The request is not valid."""
+
+    code = "invalid_input"
+
+
+class Conflict(HooklineError):
+    """The resource is not in a state that allows this."""
+
+    code = "conflict"
+
+
+class AuthenticationFailed(HooklineError):
+    """A valid API key is required: send Authorization: Bearer <key>."""
+
+    code = "unauthorized"
+
+
+class PermissionDenied(HooklineError):
+    """This key may not do that."""
+
+    code = "forbidden"
+
+
+class PayloadTooLarge(HooklineError):
+    """The request body is larger than this server accepts."""
+
+    code = "payload_too_large"
+
+
+class StoreUnavailable(HooklineError):
+    """The database is unavailable; try again shortly."""
+
+    code = "database_unavailable"

@@ -1,0 +1,1 @@
+"""Long-running parts: the delivery worker, its sender, wake-ups and metrics."""

@@ -1,0 +1,279 @@
+"""The delivery worker: claim due deliveries under a lease, send them concurrently,
+record outcomes in batches, give back what it did not finish.
+
+One worker runs per process (``hookline serve`` or ``hookline worker``). Concurrency is
+bounded twice: ``worker_concurrency`` sends in flight overall, ``endpoint_concurrency``
+per endpoint, so one slow receiver cannot take every slot. Deliveries claimed beyond an
+endpoint's share are released at once, and that endpoint is left out of claims until a
+slot frees up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections import defaultdict
+from collections.abc import Awaitable
+from datetime import timedelta
+
+from hookline.config import Settings
+from hookline.domain.dispatch import Outcome, decide
+from hookline.domain.models import Dispatch
+from hookline.domain.retry import RetryPolicy
+from hookline.errors import HooklineError
+from hookline.runtime.metrics import Metrics
+from hookline.runtime.sender import Sender
+from hookline.runtime.wakeup import LocalWakeup
+from hookline.services.common import Clock, Context, utc_now
+from hookline.store.deliveries import DeliveryRepository
+
+log = logging.getLogger("hookline.worker")
+
+STORE_RETRY_SECONDS = 1.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        repo: DeliveryRepository,
+        sender: Sender,
+        settings: Settings,
+        wakeup: LocalWakeup,
+        metrics: Metrics,
+        ctx: Context | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.repo = repo
+        self.sender = sender
+        self.settings = settings
+        self.wakeup = wakeup
+        self.metrics = metrics
+        self.ctx = ctx or Context(clock=clock)
+        self.clock = clock
+        self.owner = worker_name()
+        self.default_policy = settings.default_retry_policy
+        self._stopping = asyncio.Event()
+        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._per_endpoint: defaultdict[str, int] = defaultdict(int)
+        self._backlog = False
+        self._outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop claiming; ``run`` then finishes in-flight sends and returns."""
+        self._stopping.set()
+        self.wakeup.notify()
+
+    async def run(self) -> None:
+        log.info("worker %s started", self.owner)
+        recorder = asyncio.create_task(self._record_loop(), name="hookline-recorder")
+        try:
+            await self._claim_loop()
+        finally:
+            await self._drain()
+            self._outcomes.put_nowait(None)  # the recorder stops after what came before
+            try:
+                await asyncio.wait_for(recorder, self.settings.shutdown_grace + 5)
+            except TimeoutError:
+                log.error(
+                    "could not record every outcome before stopping; "
+                    "those deliveries will be sent again after their lease"
+                )
+            log.info("worker %s stopped", self.owner)
+
+    # -- claiming ----------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        s = self.settings
+        reap_every = max(1.0, min(s.lease_seconds / 4, 30.0))
+        loop = asyncio.get_running_loop()
+        next_reap = loop.time()
+        while not self._stopping.is_set():
+            if loop.time() >= next_reap:
+                next_reap = loop.time() + reap_every
+                await self._guard(self._reap())
+            claimed_any = await self._guard(self._claim_once())
+            if self._stopping.is_set():
+                break
+            if claimed_any and self._backlog and len(self._sending) < s.worker_concurrency:
+                continue
+            timeout = s.poll_interval
+            if not claimed_any and not self._sending:
+                timeout = await self._until_next_due(timeout)
+            await self.wakeup.wait(timeout)
+
+    async def _claim_once(self) -> bool:
+        s = self.settings
+        free = s.worker_concurrency - len(self._sending)
+        if free <= 0:
+            self._backlog = True
+            return False
+        saturated = [e for e, n in self._per_endpoint.items() if n >= s.endpoint_concurrency]
+        limit = min(s.batch_size, free)
+        now = self.clock()
+        claimed = await self.repo.claim_due(
+            self.owner,
+            now=now,
+            lease_until=now + timedelta(seconds=s.lease_seconds),
+            limit=limit,
+            exclude_endpoints=saturated,
+        )
+        self.metrics.claimed.inc(len(claimed))
+        excess: list[str] = []
+        for d in claimed:
+            if self._per_endpoint[d.endpoint.id] >= s.endpoint_concurrency:
+                excess.append(d.delivery_id)
+                continue
+            self._start(d)
+        if excess:
+            await self.repo.release(self.owner, excess, self.clock())
+        self._backlog = len(claimed) >= limit or bool(excess) or bool(saturated)
+        return bool(claimed)
+
+    async def _reap(self) -> bool:
+        reaped = await self.repo.reap_expired(self.clock())
+        if reaped:
+            log.warning("%d deliveries had an expired lease and are due again", reaped)
+        return bool(reaped)
+
+    async def _until_next_due(self, default: float) -> float:
+        try:
+            due = await self.repo.next_due_at()
+        except HooklineError:
+            return default
+        if due is None:
+            return default
+        return min(default, max(0.0, (due - self.clock()).total_seconds()) + 0.001)
+
+    async def _guard(self, op: Awaitable[bool]) -> bool:
+        """Run a store operation; on failure, log, back off, and carry on."""
+        try:
+            return await op
+        except HooklineError as exc:
+            self.metrics.store_errors.inc()
+            log.warning("worker store operation failed (%s); retrying", exc.message)
+        except Exception:
+            self.metrics.store_errors.inc()
+            log.exception("worker store operation failed; retrying")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), STORE_RETRY_SECONDS)
+        return False
+
+    # -- sending -----------------------------------------------------------------------
+
+    def _start(self, d: Dispatch) -> None:
+        self._per_endpoint[d.endpoint.id] += 1
+        task = asyncio.create_task(self._send(d))
+        self._sending[d.delivery_id] = task
+        self.metrics.in_flight.inc()
+
+    async def _send(self, d: Dispatch) -> None:
+        try:
+            now = self.clock()
+            result = await self.sender.send(d, now)
+            made = d.attempts + 1
+            policy = (
+                RetryPolicy.from_document(d.endpoint.retry_policy)
+                if d.endpoint.retry_policy
+                else self.default_policy
+            )
+            decision = decide(
+                result=result,
+                attempts_made=made,
+                trigger=d.trigger,
+                policy=policy,
+                message_created_at=d.message.created_at,
+                now=self.clock(),
+                jitter=random.random(),
+                retry_after_max=self.settings.retry_after_max,
+            )
+            self.metrics.attempts.labels(
+                "success" if result.succeeded else "failure", result.error or ""
+            ).inc()
+            self.metrics.attempt_seconds.observe(result.duration_ms / 1000)
+            self._outcomes.put_nowait(
+                Outcome(
+                    delivery_id=d.delivery_id,
+                    endpoint_id=d.endpoint.id,
+                    message_id=d.message.id,
+                    trigger=d.trigger,
+                    attempt_id=self.ctx.new_id("atmpt"),
+                    attempts_made=made,
+                    result=result,
+                    decision=decision,
+                )
+            )
+        finally:
+            self._sending.pop(d.delivery_id, None)
+            self._per_endpoint[d.endpoint.id] -= 1
+            if self._per_endpoint[d.endpoint.id] <= 0:
+                del self._per_endpoint[d.endpoint.id]
+            self.metrics.in_flight.dec()
+            if self._backlog:
+                self.wakeup.notify()
+
+    async def _drain(self) -> None:
+        """Let in-flight sends finish within the grace period; give the rest back."""
+        if not self._sending:
+            return
+        tasks = dict(self._sending)
+        _done, pending = await asyncio.wait(tasks.values(), timeout=self.settings.shutdown_grace)
+        unfinished = [d for d, t in tasks.items() if t in pending]
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        if unfinished:
+            try:
+                released = await self.repo.release(self.owner, unfinished, self.clock())
+                log.info("released %d unfinished deliveries", released)
+            except HooklineError as exc:
+                log.warning(
+                    "could not release %d deliveries (%s); their lease will expire",
+                    len(unfinished),
+                    exc.message,
+                )
+
+    # -- recording ---------------------------------------------------------------------
+
+    async def _record_loop(self) -> None:
+        """Record outcomes in batches: whatever queued up while the last write ran."""
+        done = False
+        while not done:
+            first = await self._outcomes.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.settings.batch_size and not self._outcomes.empty():
+                item = self._outcomes.get_nowait()
+                if item is None:
+                    done = True
+                    break
+                batch.append(item)
+            while not await self._record(batch):  # noqa: ASYNC110 - backing off a failing store
+                await asyncio.sleep(STORE_RETRY_SECONDS)
+
+    async def _record(self, batch: list[Outcome]) -> bool:
+        now = self.clock()
+        after = self.settings.disable_after
+        try:
+            await self.repo.record(
+                batch,
+                owner=self.owner,
+                now=now,
+                disable_failing_since=now - timedelta(seconds=after) if after > 0 else None,
+            )
+        except HooklineError as exc:
+            self.metrics.store_errors.inc()
+            log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
+            return False
+        return True

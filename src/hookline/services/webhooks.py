@@ -1,0 +1,239 @@
+"""Registering and managing webhooks (endpoints)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hookline.domain import egress
+from hookline.domain.matching import is_valid_pattern
+from hookline.domain.models import Endpoint, EndpointStatus, Page
+from hookline.domain.retry import InvalidRetryPolicy, RetryPolicy
+from hookline.domain.signing import HEADER_NAME, Scheme, generate_secret, secret_problem
+from hookline.errors import Conflict, InvalidInput, NotFound
+from hookline.services.common import Context
+from hookline.store.endpoints import EndpointRepository
+
+MAX_URL_LENGTH = 2048
+MAX_EVENT_PATTERNS = 256
+MAX_HEADERS = 32
+ROTATION_GRACE = timedelta(hours=24)
+RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "connection",
+        "user-agent",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    }
+)
+_HEADER_VALUE = re.compile(r"^[^\r\n\x00]{0,1024}$")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSpec:
+    url: str
+    secret: str | None = None
+    events: Sequence[str] | None = None
+    retry_policy: Mapping[str, Any] | None = None
+    scheme: Scheme = Scheme.STANDARD
+    signature_header: str | None = None
+    description: str = ""
+    headers: Mapping[str, str] | None = None
+
+
+class WebhookService:
+    def __init__(
+        self, repo: EndpointRepository, ctx: Context, allow: tuple[egress.IPNetwork, ...]
+    ) -> None:
+        self.repo = repo
+        self.ctx = ctx
+        self.allow = allow
+
+    async def create(self, account_id: str, app_id: str, spec: WebhookSpec) -> Endpoint:
+        now = self.ctx.now()
+        secret = spec.secret if spec.secret is not None else generate_secret()
+        endpoint = Endpoint(
+            id=self.ctx.new_id("ep"),
+            account_id=account_id,
+            app_id=app_id,
+            url=self._url(spec.url),
+            description=spec.description,
+            event_types=self._events(spec.events),
+            secret=self._secret(secret, spec.scheme),
+            previous_secret=None,
+            previous_secret_expires_at=None,
+            scheme=spec.scheme,
+            signature_header=self._signature_header(spec.scheme, spec.signature_header),
+            retry_policy=self._policy(spec.retry_policy),
+            headers=self._headers(spec.headers, spec.signature_header),
+            status=EndpointStatus.ACTIVE,
+            disabled_reason=None,
+            failure_count=0,
+            first_failure_at=None,
+            last_failure_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.repo.insert(endpoint)
+        return endpoint
+
+    async def get(self, account_id: str, webhook_id: str) -> Endpoint:
+        endpoint = await self.repo.get(account_id, webhook_id)
+        if endpoint is None:
+            raise NotFound("webhook")
+        return endpoint
+
+    async def list_page(
+        self, account_id: str, *, cursor: str | None, limit: int, include_deleted: bool = False
+    ) -> Page[Endpoint]:
+        return await self.repo.list_page(
+            account_id, cursor=cursor, limit=limit, include_deleted=include_deleted
+        )
+
+    async def update(
+        self, account_id: str, webhook_id: str, changes: Mapping[str, Any]
+    ) -> Endpoint:
+        """Apply the fields present in ``changes``: url, events, retry_policy, description,
+        headers, signature (scheme/header) and active (disable or re-enable)."""
+        current = await self.get(account_id, webhook_id)
+        if current.status is EndpointStatus.DELETED:
+            raise Conflict("a deleted webhook cannot be changed", code="webhook_deleted")
+        new: dict[str, Any] = {"updated_at": self.ctx.now()}
+        if "url" in changes:
+            new["url"] = self._url(changes["url"])
+        if "events" in changes:
+            new["event_types"] = self._events(changes["events"])
+        if "retry_policy" in changes:
+            new["retry_policy"] = self._policy(changes["retry_policy"])
+        if "description" in changes:
+            new["description"] = changes["description"] or ""
+        scheme, header = current.scheme, current.signature_header
+        if "signature" in changes:
+            sig = changes["signature"] or {}
+            scheme = Scheme(sig.get("scheme", Scheme.STANDARD))
+            header = self._signature_header(scheme, sig.get("header"))
+            self._secret(current.secret, scheme)
+            new |= {"scheme": scheme, "signature_header": header}
+        if "headers" in changes:
+            new["headers"] = self._headers(changes["headers"], header)
+        if "active" in changes:
+            if changes["active"]:
+                new |= {
+                    "status": EndpointStatus.ACTIVE,
+                    "disabled_reason": None,
+                    "first_failure_at": None,
+                }
+            elif current.status is EndpointStatus.ACTIVE:
+                new |= {"status": EndpointStatus.DISABLED, "disabled_reason": "manual"}
+        updated = dataclasses.replace(current, **new)
+        await self.repo.replace(updated)
+        if updated.status is EndpointStatus.ACTIVE and current.status is not EndpointStatus.ACTIVE:
+            self.ctx.notifier.notify()  # deliveries held while it was disabled are due
+        return updated
+
+    async def delete(self, account_id: str, webhook_id: str) -> Endpoint:
+        endpoint = await self.get(account_id, webhook_id)
+        if endpoint.status is not EndpointStatus.DELETED:
+            await self.repo.delete(account_id, webhook_id, self.ctx.now())
+        return await self.get(account_id, webhook_id)
+
+    async def rotate_secret(self, account_id: str, webhook_id: str, secret: str | None) -> Endpoint:
+        """A new current secret; the old one keeps signing alongside for 24 hours."""
+        current = await self.get(account_id, webhook_id)
+        if current.status is EndpointStatus.DELETED:
+            raise Conflict("a deleted webhook cannot be changed", code="webhook_deleted")
+        now = self.ctx.now()
+        updated = dataclasses.replace(
+            current,
+            secret=self._secret(
+                secret if secret is not None else generate_secret(), current.scheme
+            ),
+            previous_secret=current.secret,
+            previous_secret_expires_at=now + ROTATION_GRACE,
+            updated_at=now,
+        )
+        await self.repo.replace(updated)
+        return updated
+
+    # -- validation --------------------------------------------------------------------
+
+    def _url(self, url: str) -> str:
+        url = url.strip()
+        if len(url) > MAX_URL_LENGTH:
+            raise InvalidInput(f"callback_url is longer than {MAX_URL_LENGTH}", code="invalid_url")
+        problem = egress.url_problem(url, self.allow)
+        if problem is not None:
+            code, reason = problem
+            raise InvalidInput(f"callback_url: {reason}", code=code)
+        return url
+
+    @staticmethod
+    def _events(events: Sequence[str] | None) -> tuple[str, ...] | None:
+        if events is None:
+            return None
+        if len(events) > MAX_EVENT_PATTERNS:
+            raise InvalidInput(
+                f"at most {MAX_EVENT_PATTERNS} event patterns", code="invalid_events"
+            )
+        bad = [e for e in events if not is_valid_pattern(e)]
+        if bad:
+            raise InvalidInput(
+                f"invalid event patterns {bad}: use names like a.b, a.* or *",
+                code="invalid_events",
+            )
+        return tuple(dict.fromkeys(events)) or None
+
+    @staticmethod
+    def _policy(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if doc is None:
+            return None
+        try:
+            return RetryPolicy.from_document(dict(doc)).to_document()
+        except InvalidRetryPolicy as exc:
+            raise InvalidInput(f"retry_policy: {exc}", code="invalid_retry_policy") from None
+
+    @staticmethod
+    def _secret(secret: str, scheme: Scheme) -> str:
+        problem = secret_problem(secret, scheme)
+        if problem is not None:
+            raise InvalidInput(f"secret: {problem}", code="invalid_secret")
+        return secret
+
+    @staticmethod
+    def _signature_header(scheme: Scheme, header: str | None) -> str | None:
+        if scheme is Scheme.STANDARD:
+            if header is not None:
+                raise InvalidInput(
+                    "the standard scheme uses webhook-signature; header applies to sha256-hex",
+                    code="invalid_signature",
+                )
+            return None
+        header = header or "X-Signature"
+        if not HEADER_NAME.match(header) or header.lower() in RESERVED_HEADERS:
+            raise InvalidInput(
+                f"signature header {header!r} is not usable", code="invalid_signature"
+            )
+        return header
+
+    @staticmethod
+    def _headers(headers: Mapping[str, str] | None, signature_header: str | None) -> dict[str, str]:
+        if not headers:
+            return {}
+        if len(headers) > MAX_HEADERS:
+            raise InvalidInput(f"at most {MAX_HEADERS} custom headers", code="invalid_headers")
+        reserved = RESERVED_HEADERS | ({signature_header.lower()} if signature_header else set())
+        for name, value in headers.items():
+            if not HEADER_NAME.match(name) or name.lower() in reserved:
+                raise InvalidInput(f"header {name!r} cannot be set", code="invalid_headers")
+            if not isinstance(value, str) or not _HEADER_VALUE.match(value):
+                raise InvalidInput(f"header {name!r} has an invalid value", code="invalid_headers")
+        return dict(headers)

@@ -1,0 +1,1 @@
+"""The only layer that runs SQL: tables, migrations and one repository per aggregate."""

@@ -1,0 +1,419 @@
+"""Deliveries and their attempts: claiming under a lease, recording, releasing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hookline.domain.dispatch import Outcome
+from hookline.domain.models import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Dispatch,
+    EndpointStatus,
+    Page,
+    Trigger,
+)
+from hookline.store.database import Database
+from hookline.store.endpoints import endpoint_from_row
+from hookline.store.messages import message_from_row
+from hookline.store.pagination import fetch_page
+from hookline.store.tables import attempts, deliveries, endpoints, messages
+
+PENDING = DeliveryStatus.PENDING.value
+SENDING = DeliveryStatus.SENDING.value
+
+
+def delivery_from_row(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id,
+        message_id=row.message_id,
+        endpoint_id=row.endpoint_id,
+        account_id=row.account_id,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        trigger=Trigger(row.trigger),
+        last_attempt_at=row.last_attempt_at,
+        last_status_code=row.last_status_code,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def attempt_from_row(row: Any) -> Attempt:
+    return Attempt(
+        id=row.id,
+        delivery_id=row.delivery_id,
+        endpoint_id=row.endpoint_id,
+        message_id=row.message_id,
+        created_at=row.created_at,
+        trigger=Trigger(row.trigger),
+        status_code=row.status_code,
+        response_body=row.response_body,
+        duration_ms=row.duration_ms,
+        error=row.error,
+        error_detail=row.error_detail,
+    )
+
+
+_ENDPOINT_COLUMNS = [c.label(f"ep_{c.name}") for c in endpoints.c]
+
+
+class DeliveryRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- the worker's side -------------------------------------------------------------
+
+    async def claim_due(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        exclude_endpoints: Collection[str] = (),
+    ) -> list[Dispatch]:
+        """Lease up to ``limit`` due deliveries of active endpoints, oldest first.
+
+        PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite's
+        single writer makes the ``UPDATE … WHERE id IN (SELECT …)`` atomic as it is.
+        """
+        due = (
+            sa.select(deliveries.c.id)
+            .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+            .where(
+                deliveries.c.status == PENDING,
+                deliveries.c.next_attempt_at <= now,
+                endpoints.c.status == EndpointStatus.ACTIVE.value,
+            )
+            .order_by(deliveries.c.next_attempt_at)
+            .limit(limit)
+        )
+        if exclude_endpoints:
+            due = due.where(deliveries.c.endpoint_id.not_in(list(exclude_endpoints)))
+        if not self.db.is_sqlite:
+            due = due.with_for_update(skip_locked=True, of=deliveries)
+        async with self.db.write() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        deliveries.update()
+                        .where(deliveries.c.id.in_(due.scalar_subquery()))
+                        .values(status=SENDING, lease_owner=owner, lease_expires_at=lease_until)
+                        .returning(deliveries.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return []
+            rows = await conn.execute(
+                sa.select(
+                    deliveries.c.id,
+                    deliveries.c.attempts,
+                    deliveries.c.trigger,
+                    messages,
+                    *_ENDPOINT_COLUMNS,
+                )
+                .join(messages, messages.c.id == deliveries.c.message_id)
+                .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                .where(deliveries.c.id.in_(ids))
+                .order_by(deliveries.c.next_attempt_at)
+            )
+            return [_dispatch(r) for r in rows]
+
+    async def record(
+        self,
+        outcomes: Sequence[Outcome],
+        *,
+        owner: str,
+        now: datetime,
+        disable_failing_since: datetime | None,
+    ) -> None:
+        """Log each attempt, move each delivery on, and keep endpoint health, in one
+        transaction. A delivery whose lease this worker no longer holds keeps its state
+        (another worker owns it now); its attempt is still logged."""
+        if not outcomes:
+            return
+        succeeded: set[str] = set()
+        failed_attempt: set[str] = set()
+        exhausted: dict[str, int] = {}
+        gone: set[str] = set()
+        for o in outcomes:
+            if o.result.succeeded:
+                succeeded.add(o.endpoint_id)
+            else:
+                failed_attempt.add(o.endpoint_id)
+            if o.decision.status is DeliveryStatus.FAILED:
+                exhausted[o.endpoint_id] = exhausted.get(o.endpoint_id, 0) + 1
+            if o.decision.disable_reason == "gone":
+                gone.add(o.endpoint_id)
+
+        async with self.db.write() as conn:
+            await conn.execute(attempts.insert(), [_attempt_values(o) for o in outcomes])
+            await conn.execute(
+                deliveries.update()
+                .where(
+                    deliveries.c.id == sa.bindparam("b_id"),
+                    deliveries.c.lease_owner == owner,
+                    deliveries.c.status == SENDING,
+                )
+                .values(
+                    status=sa.bindparam("b_status"),
+                    attempts=deliveries.c.attempts + 1,
+                    next_attempt_at=sa.bindparam("b_next"),
+                    trigger=Trigger.SCHEDULED.value,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    last_attempt_at=sa.bindparam("b_last"),
+                    last_status_code=sa.bindparam("b_code"),
+                    updated_at=now,
+                ),
+                [
+                    {
+                        "b_id": o.delivery_id,
+                        "b_status": o.decision.status.value,
+                        "b_next": o.decision.next_attempt_at,
+                        "b_last": o.result.started_at,
+                        "b_code": o.result.status_code,
+                    }
+                    for o in outcomes
+                ],
+            )
+            if failed_attempt:
+                await conn.execute(
+                    endpoints.update()
+                    .where(
+                        endpoints.c.id.in_(failed_attempt), endpoints.c.first_failure_at.is_(None)
+                    )
+                    .values(first_failure_at=now)
+                )
+            for endpoint_id, count in exhausted.items():
+                await conn.execute(
+                    endpoints.update()
+                    .where(endpoints.c.id == endpoint_id)
+                    .values(failure_count=endpoints.c.failure_count + count, last_failure_at=now)
+                )
+            if succeeded:
+                await conn.execute(
+                    endpoints.update()
+                    .where(endpoints.c.id.in_(succeeded), endpoints.c.first_failure_at.is_not(None))
+                    .values(first_failure_at=None)
+                )
+            if gone:
+                await self._disable(conn, gone, "gone", now)
+            if exhausted and disable_failing_since is not None:
+                await self._disable(
+                    conn,
+                    set(exhausted) - succeeded,
+                    "failing",
+                    now,
+                    extra=endpoints.c.first_failure_at <= disable_failing_since,
+                )
+
+    @staticmethod
+    async def _disable(
+        conn: Any,
+        ids: set[str],
+        reason: str,
+        now: datetime,
+        extra: sa.ColumnElement[bool] | None = None,
+    ) -> None:
+        if not ids:
+            return
+        stmt = endpoints.update().where(
+            endpoints.c.id.in_(ids), endpoints.c.status == EndpointStatus.ACTIVE.value
+        )
+        if extra is not None:
+            stmt = stmt.where(extra)
+        await conn.execute(
+            stmt.values(
+                status=EndpointStatus.DISABLED.value, disabled_reason=reason, updated_at=now
+            )
+        )
+
+    async def release(self, owner: str, delivery_ids: Collection[str], now: datetime) -> int:
+        """Give leased deliveries back at once, due now, for any worker to take."""
+        if not delivery_ids:
+            return 0
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                deliveries.update()
+                .where(
+                    deliveries.c.id.in_(list(delivery_ids)),
+                    deliveries.c.lease_owner == owner,
+                    deliveries.c.status == SENDING,
+                )
+                .values(
+                    status=PENDING,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
+            )
+        return int(result.rowcount)
+
+    async def reap_expired(self, now: datetime) -> int:
+        """Return deliveries whose worker's lease ran out (it died) to the pending pool."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                deliveries.update()
+                .where(deliveries.c.status == SENDING, deliveries.c.lease_expires_at <= now)
+                .values(
+                    status=PENDING,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                )
+            )
+        return int(result.rowcount)
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending delivery becomes due (of any endpoint)."""
+        async with self.db.read() as conn:
+            value = (
+                await conn.execute(
+                    sa.select(sa.func.min(deliveries.c.next_attempt_at)).where(
+                        deliveries.c.status == PENDING
+                    )
+                )
+            ).scalar_one_or_none()
+        # min() keeps the column's type, so this is already an aware datetime.
+        return value if isinstance(value, datetime) else None
+
+    # -- the API's side ----------------------------------------------------------------
+
+    async def get(self, account_id: str, delivery_id: str) -> Delivery | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(deliveries).where(
+                        deliveries.c.id == delivery_id, deliveries.c.account_id == account_id
+                    )
+                )
+            ).first()
+        return delivery_from_row(row) if row else None
+
+    async def list_for_endpoint(
+        self,
+        account_id: str,
+        endpoint_id: str,
+        *,
+        status: DeliveryStatus | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[Delivery]:
+        stmt = sa.select(deliveries).where(
+            deliveries.c.account_id == account_id, deliveries.c.endpoint_id == endpoint_id
+        )
+        if status is not None:
+            stmt = stmt.where(deliveries.c.status == status.value)
+        async with self.db.read() as conn:
+            return await fetch_page(
+                conn, stmt, deliveries.c.id, cursor=cursor, limit=limit, convert=delivery_from_row
+            )
+
+    async def list_for_message(self, account_id: str, message_id: str) -> list[Delivery]:
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(deliveries)
+                .where(deliveries.c.account_id == account_id, deliveries.c.message_id == message_id)
+                .order_by(deliveries.c.id)
+            )
+            return [delivery_from_row(r) for r in rows]
+
+    async def attempts_for(self, delivery_ids: Collection[str]) -> dict[str, list[Attempt]]:
+        """Attempts of these deliveries, oldest first, keyed by delivery."""
+        found: dict[str, list[Attempt]] = {d: [] for d in delivery_ids}
+        if not delivery_ids:
+            return found
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(attempts)
+                .where(attempts.c.delivery_id.in_(list(delivery_ids)))
+                .order_by(attempts.c.id)
+            )
+            for r in rows:
+                found[r.delivery_id].append(attempt_from_row(r))
+        return found
+
+    async def schedule_manual(
+        self, account_id: str, delivery_id: str, now: datetime
+    ) -> tuple[bool, Delivery] | None:
+        """Make a finished delivery due now as a single manual attempt. Returns whether
+        it changed (it must have been finished) and the delivery as it is afterwards."""
+        finished = (
+            DeliveryStatus.FAILED.value,
+            DeliveryStatus.SUCCEEDED.value,
+            DeliveryStatus.CANCELLED.value,
+        )
+        async with self.db.write() as conn:
+            changed = await conn.execute(
+                deliveries.update()
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.account_id == account_id,
+                    deliveries.c.status.in_(finished),
+                )
+                .values(
+                    status=PENDING,
+                    next_attempt_at=now,
+                    trigger=Trigger.MANUAL.value,
+                    updated_at=now,
+                )
+            )
+            row = (
+                await conn.execute(
+                    sa.select(deliveries).where(
+                        deliveries.c.id == delivery_id, deliveries.c.account_id == account_id
+                    )
+                )
+            ).first()
+        return (changed.rowcount == 1, delivery_from_row(row)) if row else None
+
+
+def _dispatch(row: Any) -> Dispatch:
+    m = row._mapping
+    return Dispatch(
+        delivery_id=m[deliveries.c.id],
+        attempts=m[deliveries.c.attempts],
+        trigger=Trigger(m[deliveries.c.trigger]),
+        message=message_from_row(_MessageView(m)),
+        endpoint=endpoint_from_row(row, prefix="ep_"),
+    )
+
+
+class _MessageView:
+    """Attribute access to the message columns of a joined row."""
+
+    def __init__(self, mapping: Any) -> None:
+        self._m = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        return self._m[messages.c[name]]
+
+
+def _attempt_values(o: Outcome) -> dict[str, Any]:
+    r = o.result
+    return {
+        "id": o.attempt_id,
+        "delivery_id": o.delivery_id,
+        "endpoint_id": o.endpoint_id,
+        "message_id": o.message_id,
+        "created_at": r.started_at,
+        "trigger": o.trigger.value,
+        "status_code": r.status_code,
+        "response_body": r.response_body,
+        "duration_ms": r.duration_ms,
+        "error": r.error,
+        "error_detail": r.error_detail,
+    }

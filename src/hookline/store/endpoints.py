@@ -1,0 +1,136 @@
+"""Endpoints (the native API calls them webhooks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hookline.domain.models import DeliveryStatus, Endpoint, EndpointStatus, Page
+from hookline.domain.signing import Scheme
+from hookline.store.database import Database
+from hookline.store.pagination import fetch_page
+from hookline.store.tables import deliveries, endpoints
+
+
+def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
+    """Build an Endpoint from a row whose endpoint columns may carry a label prefix."""
+    m = row._mapping
+
+    def col(name: str) -> Any:
+        return m[prefix + name]
+
+    event_types = col("event_types")
+    return Endpoint(
+        id=col("id"),
+        account_id=col("account_id"),
+        app_id=col("app_id"),
+        url=col("url"),
+        description=col("description"),
+        event_types=tuple(event_types) if event_types is not None else None,
+        secret=col("secret"),
+        previous_secret=col("previous_secret"),
+        previous_secret_expires_at=col("previous_secret_expires_at"),
+        scheme=Scheme(col("signature_scheme")),
+        signature_header=col("signature_header"),
+        retry_policy=col("retry_policy"),
+        headers=dict(col("headers") or {}),
+        status=EndpointStatus(col("status")),
+        disabled_reason=col("disabled_reason"),
+        failure_count=col("failure_count"),
+        first_failure_at=col("first_failure_at"),
+        last_failure_at=col("last_failure_at"),
+        created_at=col("created_at"),
+        updated_at=col("updated_at"),
+    )
+
+
+def endpoint_values(ep: Endpoint) -> dict[str, Any]:
+    return {
+        "id": ep.id,
+        "account_id": ep.account_id,
+        "app_id": ep.app_id,
+        "url": ep.url,
+        "description": ep.description,
+        "event_types": list(ep.event_types) if ep.event_types is not None else None,
+        "secret": ep.secret,
+        "previous_secret": ep.previous_secret,
+        "previous_secret_expires_at": ep.previous_secret_expires_at,
+        "signature_scheme": ep.scheme.value,
+        "signature_header": ep.signature_header,
+        "retry_policy": ep.retry_policy,
+        "headers": ep.headers,
+        "status": ep.status.value,
+        "disabled_reason": ep.disabled_reason,
+        "failure_count": ep.failure_count,
+        "first_failure_at": ep.first_failure_at,
+        "last_failure_at": ep.last_failure_at,
+        "created_at": ep.created_at,
+        "updated_at": ep.updated_at,
+    }
+
+
+class EndpointRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(self, endpoint: Endpoint) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(endpoints.insert().values(**endpoint_values(endpoint)))
+
+    async def get(self, account_id: str, endpoint_id: str) -> Endpoint | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(endpoints).where(
+                        endpoints.c.id == endpoint_id, endpoints.c.account_id == account_id
+                    )
+                )
+            ).first()
+        return endpoint_from_row(row) if row else None
+
+    async def list_page(
+        self, account_id: str, *, cursor: str | None, limit: int, include_deleted: bool
+    ) -> Page[Endpoint]:
+        stmt = sa.select(endpoints).where(endpoints.c.account_id == account_id)
+        if not include_deleted:
+            stmt = stmt.where(endpoints.c.status != EndpointStatus.DELETED.value)
+        async with self.db.read() as conn:
+            return await fetch_page(
+                conn,
+                stmt,
+                endpoints.c.id,
+                cursor=cursor,
+                limit=limit,
+                convert=endpoint_from_row,
+            )
+
+    async def replace(self, endpoint: Endpoint) -> None:
+        """Write every mutable field of an endpoint read earlier."""
+        values = endpoint_values(endpoint)
+        for fixed in ("id", "account_id", "app_id", "created_at"):
+            values.pop(fixed)
+        async with self.db.write() as conn:
+            await conn.execute(
+                endpoints.update()
+                .where(endpoints.c.id == endpoint.id, endpoints.c.account_id == endpoint.account_id)
+                .values(**values)
+            )
+
+    async def delete(self, account_id: str, endpoint_id: str, now: datetime) -> None:
+        """Soft delete, and cancel whatever was still waiting to be sent to it."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                endpoints.update()
+                .where(endpoints.c.id == endpoint_id, endpoints.c.account_id == account_id)
+                .values(status=EndpointStatus.DELETED.value, updated_at=now)
+            )
+            await conn.execute(
+                deliveries.update()
+                .where(
+                    deliveries.c.endpoint_id == endpoint_id,
+                    deliveries.c.status == DeliveryStatus.PENDING.value,
+                )
+                .values(status=DeliveryStatus.CANCELLED.value, next_attempt_at=None, updated_at=now)
+            )
