@@ -1,0 +1,96 @@
+"""A real HTTP receiver on 127.0.0.1, port 0, that records what it gets and answers as
+a test scripts it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: str = "ok"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Script = Callable[[Received, int], Reply]
+
+
+class Receiver:
+    """``script(request, n)`` chooses the reply to the n-th request (0-based)."""
+
+    def __init__(self, script: Script | None = None) -> None:
+        self.script: Script = script or (lambda _r, _n: Reply())
+        self.received: list[Received] = []
+        self._arrived = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> Receiver:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        got = Received(
+            path=request.path,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=await request.read(),
+            at=time.monotonic(),
+        )
+        n = len(self.received)
+        self.received.append(got)
+        async with self._arrived:
+            self._arrived.notify_all()
+        reply = self.script(got, n)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Wait until at least ``count`` requests arrived; fail the test if they do not."""
+
+        async def enough() -> None:
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: len(self.received) >= count)
+
+        try:
+            await asyncio.wait_for(enough(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"receiver got {len(self.received)} requests, expected {count}"
+            ) from None
+        return self.received
+
+    async def quiet(self, seconds: float) -> int:
+        """Wait ``seconds`` and return how many requests came in meanwhile."""
+        before = len(self.received)
+        await asyncio.sleep(seconds)
+        return len(self.received) - before

@@ -1,0 +1,81 @@
+"""Hookline served over real HTTP on 127.0.0.1 port 0 inside the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from hookline.api.app import create_app
+from hookline.config import Settings
+from hookline.system import System
+
+ADMIN_KEY = "test-admin-key-0123456789"
+
+
+@dataclass
+class Running:
+    system: System
+    url: str
+    admin: httpx.AsyncClient
+    _server: uvicorn.Server
+    _task: asyncio.Task[None]
+
+    def client(self, key: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+        )
+
+    async def new_account(self, name: str = "acme") -> httpx.AsyncClient:
+        """A client authenticated as a freshly created account."""
+        r = await self.admin.post("/v1/accounts", json={"name": name})
+        assert r.status_code == 201, r.text
+        return self.client(r.json()["api_key"]["key"])
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        await self._task
+        await self.admin.aclose()
+        await self.system.close()
+
+
+def make_settings(tmp_path: Any, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "database_url": f"sqlite:///{tmp_path / 'hookline.db'}",
+        "egress_allow": "127.0.0.0/8",
+        "poll_interval": 0.05,
+        "delivery_timeout": 2.0,
+        "lease_seconds": 10.0,
+        "shutdown_grace": 2.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def start(settings: Settings, *, worker: bool = True) -> Running:
+    system = await System.open(settings, admin_key=ADMIN_KEY)
+    if worker:
+        await system.start_worker()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(system), lifespan="off", access_log=False, log_level="warning")
+    )
+    # Signals belong to pytest; the test stops the server itself.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    admin = httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
+    )
+    return Running(system=system, url=url, admin=admin, _server=server, _task=task)
