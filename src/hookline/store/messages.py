@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from hookline.domain.models import (
     EndpointStatus,
     Message,
     Page,
+    Published,
     Trigger,
 )
 from hookline.store.database import Database
@@ -35,11 +35,31 @@ def message_from_row(row: Any) -> Message:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
-    message: Message
-    deliveries: int
-    created: bool
+def _message_values(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "account_id": m.account_id,
+        "app_id": m.app_id,
+        "event_type": m.event_type,
+        "payload": m.payload.decode(),
+        "idempotency_key": m.idempotency_key,
+        "created_at": m.created_at,
+    }
+
+
+def _delivery_values(m: Message, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+    return {
+        "id": delivery_id,
+        "message_id": m.id,
+        "endpoint_id": endpoint_id,
+        "account_id": m.account_id,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": m.created_at,
+        "trigger": Trigger.SCHEDULED.value,
+        "created_at": m.created_at,
+        "updated_at": m.created_at,
+    }
 
 
 class MessageRepository:
@@ -48,72 +68,70 @@ class MessageRepository:
 
     async def publish(
         self,
-        message: Message,
+        batch: Sequence[Message],
         *,
-        select_endpoints: Callable[[list[Endpoint]], list[Endpoint]],
+        select_endpoints: Callable[[Message, list[Endpoint]], list[Endpoint]],
         new_delivery_id: Callable[[], str],
-        idempotency_expires_at: datetime | None,
-    ) -> Published:
-        """Write the message and one pending delivery per selected endpoint, atomically.
+        idempotency_expires_at: datetime,
+    ) -> list[Published]:
+        """Write messages of one account and application, each with one pending delivery
+        per endpoint ``select_endpoints`` chooses, in one transaction.
 
-        With an idempotency key that is still live, nothing is written and the first
-        message is returned instead (``created`` is False).
+        A message whose idempotency key is still live (earlier, or earlier in this batch)
+        writes nothing and answers with the first message instead (``created`` False).
         """
-        now = message.created_at
+        if not batch:
+            return []
+        account_id, app_id = batch[0].account_id, batch[0].app_id
+        if any(m.account_id != account_id or m.app_id != app_id for m in batch):
+            raise ValueError("a publish batch belongs to one account and application")
+        results: list[Published] = []
         async with self.db.write() as conn:
-            key = message.idempotency_key
-            if key is not None:
-                earlier = await self._live_idempotent(conn, message.account_id, key, now)
-                if earlier is not None:
-                    return earlier
             rows = await conn.execute(
                 sa.select(endpoints).where(
-                    endpoints.c.account_id == message.account_id,
-                    endpoints.c.app_id == message.app_id,
+                    endpoints.c.account_id == account_id,
+                    endpoints.c.app_id == app_id,
                     endpoints.c.status == EndpointStatus.ACTIVE.value,
                 )
             )
-            chosen = select_endpoints([endpoint_from_row(r) for r in rows])
-            await conn.execute(
-                messages.insert().values(
-                    id=message.id,
-                    account_id=message.account_id,
-                    app_id=message.app_id,
-                    event_type=message.event_type,
-                    payload=message.payload.decode(),
-                    idempotency_key=key,
-                    created_at=now,
-                )
-            )
-            if chosen:
-                await conn.execute(
-                    deliveries.insert(),
-                    [
-                        {
-                            "id": new_delivery_id(),
-                            "message_id": message.id,
-                            "endpoint_id": ep.id,
-                            "account_id": message.account_id,
-                            "status": DeliveryStatus.PENDING.value,
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "trigger": Trigger.SCHEDULED.value,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for ep in chosen
-                    ],
-                )
-            if key is not None and idempotency_expires_at is not None:
-                await conn.execute(
-                    idempotency_keys.insert().values(
-                        account_id=message.account_id,
-                        key=key,
-                        message_id=message.id,
-                        expires_at=idempotency_expires_at,
+            active = [endpoint_from_row(r) for r in rows]
+            new_messages: list[dict[str, Any]] = []
+            new_deliveries: list[dict[str, Any]] = []
+            new_keys: list[dict[str, Any]] = []
+            in_batch: dict[str, Published] = {}
+            for message in batch:
+                key = message.idempotency_key
+                if key is not None:
+                    earlier = in_batch.get(key) or await self._live_idempotent(
+                        conn, account_id, key, message.created_at
                     )
-                )
-        return Published(message=message, deliveries=len(chosen), created=True)
+                    if earlier is not None:
+                        results.append(Published(earlier.message, earlier.deliveries, False))
+                        continue
+                chosen = select_endpoints(message, active)
+                new_messages.append(_message_values(message))
+                new_deliveries += [
+                    _delivery_values(message, ep.id, new_delivery_id()) for ep in chosen
+                ]
+                published = Published(message=message, deliveries=len(chosen), created=True)
+                if key is not None:
+                    in_batch[key] = published
+                    new_keys.append(
+                        {
+                            "account_id": account_id,
+                            "key": key,
+                            "message_id": message.id,
+                            "expires_at": idempotency_expires_at,
+                        }
+                    )
+                results.append(published)
+            if new_messages:
+                await conn.execute(messages.insert(), new_messages)
+            if new_deliveries:
+                await conn.execute(deliveries.insert(), new_deliveries)
+            if new_keys:
+                await conn.execute(idempotency_keys.insert(), new_keys)
+        return results
 
     async def _live_idempotent(
         self, conn: Any, account_id: str, key: str, now: datetime
