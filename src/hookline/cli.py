@@ -20,6 +20,8 @@ import uvicorn
 from pydantic import ValidationError
 
 from hookline import __version__
+from hookline.api.app import create_app
+from hookline.api.server import Server
 from hookline.config import Settings
 from hookline.store import migrate
 from hookline.store.database import Database
@@ -109,7 +111,6 @@ async def _serve(settings: Settings, *, with_worker: bool) -> None:
             await system.start_worker()
         sock = _bind(settings.host, settings.port)
         host, port = sock.getsockname()[:2]
-        from hookline.api.app import create_app
 
         config = uvicorn.Config(
             create_app(system),
@@ -119,7 +120,10 @@ async def _serve(settings: Settings, *, with_worker: bool) -> None:
             lifespan="off",
             server_header=False,
         )
-        server = uvicorn.Server(config)
+        server = Server(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, server.stop)
         shown = f"[{host}]" if ":" in host else host
         print(
             f"Hookline {__version__} listening on http://{shown}:{port} "
