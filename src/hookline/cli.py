@@ -196,6 +196,41 @@ def migrate_command(*, settings: Settings) -> None:
 
 
 @app.command()
+def receive(
+    port: int = typer.Option(9000, help="port to listen on (127.0.0.1)"),
+    secret: str | None = typer.Option(None, help="verify signatures with this secret"),
+    header: str | None = typer.Option(None, help="sha256-hex scheme: the signature header"),
+    status: int = typer.Option(200, help="the HTTP status to answer with"),
+) -> None:
+    """A local receiver for trying Hookline out: prints every delivery it gets."""
+    from aiohttp import web
+
+    from hookline.receiver import InvalidSignature, verify
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        verdict = "not checked"
+        if secret:
+            try:
+                verify(secret, body, request.headers, header=header)
+                verdict = "valid"
+            except InvalidSignature as exc:
+                verdict = f"INVALID ({exc})"
+        print(
+            f"{request.method} {request.path} webhook-id={request.headers.get('webhook-id')} "
+            f"signature={verdict}\n{body.decode(errors='replace')}",
+            flush=True,
+        )
+        return web.Response(status=status, text="ok")
+
+    server = web.Application()
+    server.router.add_route("*", "/{tail:.*}", handle)
+    sock = _bind("127.0.0.1", port)
+    print(f"receiving on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    web.run_app(server, sock=sock, print=None, access_log=None)
+
+
+@app.command()
 def version() -> None:
     """Print Hookline's version."""
     print(__version__)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from hookline.domain.signing import Scheme, generate_secret, signature_headers
 from tests.support.process import cli_env, run_cli, start_serve
 from tests.support.receiver import Receiver, Reply
 
@@ -128,3 +132,41 @@ async def test_deliveries_of_a_killed_process_are_sent_after_the_lease(
             break
         await asyncio.sleep(0.1)
     assert _deliveries(tmp_path / "hookline.db") == [("succeeded", None)]
+
+
+async def test_receive_prints_and_verifies_deliveries(tmp_path: Path) -> None:
+    secret = generate_secret()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hookline",
+        "receive",
+        "--port",
+        "0",
+        "--secret",
+        secret,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    try:
+        first = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        url = first.split("receiving on ")[1].strip()
+        body = b'{"type":"a"}'
+        good = signature_headers(
+            scheme=Scheme.STANDARD,
+            header=None,
+            secrets=[secret],
+            msg_id="msg_1",
+            timestamp=int(time.time()),
+            body=body,
+        )
+        async with httpx.AsyncClient() as client:
+            await client.post(url, content=body, headers=good)
+            await client.post(url, content=body + b" ", headers=good)
+        lines = [(await asyncio.wait_for(proc.stdout.readline(), 10)).decode() for _ in range(4)]
+        assert "webhook-id=msg_1 signature=valid" in lines[0]
+        assert "signature=INVALID" in lines[2]
+    finally:
+        proc.terminate()
+        await proc.wait()
