@@ -277,3 +277,16 @@ def test_delta_seconds_read_as_themselves(value: int) -> None:
 def test_http_dates_read_as_seconds_from_now(ahead: int) -> None:
     header = format_datetime(NOW + timedelta(seconds=ahead), usegmt=True)
     assert parse_retry_after(header, NOW.timestamp()) == ahead
+
+
+@pytest.mark.parametrize("header", ["\u00b2", "\u00b30", "\u0663", "\uff11\uff12\uff10"])
+def test_only_ascii_digits_are_delta_seconds(header: str) -> None:
+    # str.isdigit() accepts these, and float() refuses some of them: a receiver's header
+    # must never make the send itself fail.
+    assert parse_retry_after(header, NOW.timestamp()) is None
+
+
+@given(st.text())
+def test_any_retry_after_header_reads_as_none_or_a_non_negative_delay(header: str) -> None:
+    seconds_ = parse_retry_after(header, NOW.timestamp())
+    assert seconds_ is None or seconds_ >= 0
