@@ -103,3 +103,7 @@ def test_a_well_formed_id_is_valid_only_for_its_own_kind() -> None:
     value = new_id("msg", 1_700_000_000_000)
     assert is_valid_id(value, "msg")
     assert not is_valid_id(value, "ep")
+
+
+def test_a_trailing_newline_makes_an_id_invalid() -> None:
+    assert not is_valid_id(new_id("msg", 1_700_000_000_000) + "\n", "msg")

@@ -119,3 +119,11 @@ def test_subscribing_means_some_pattern_matches(found: list[str], name: str) -> 
 @given(st.lists(patterns, min_size=1, max_size=5), event_types)
 def test_the_order_of_patterns_does_not_matter(found: list[str], name: str) -> None:
     assert subscribes(found, name) is subscribes(list(reversed(found)), name)
+
+
+@pytest.mark.parametrize("name", ["invoice.paid\n", "a.*\n", "*\n"])
+def test_a_trailing_newline_is_not_part_of_any_name(name: str) -> None:
+    # A regex "$" also matches before a final newline; stored types must be exactly
+    # what the grammar allows.
+    assert not is_valid_event_type(name)
+    assert not is_valid_pattern(name)
