@@ -198,3 +198,11 @@ def test_url_problem_accepts_a_one_shot_iterable_of_networks() -> None:
 
 def _host(address: str) -> str:
     return f"[{address}]" if ":" in address else address
+
+
+@pytest.mark.parametrize("address", ["100.64.0.1", "100.100.100.200", "::ffff:100.127.255.254"])
+def test_shared_address_space_is_refused_by_default(address: str) -> None:
+    # 100.64.0.0/10 (carrier-grade NAT) is not "private" to the ipaddress module but is
+    # not reachable from the internet either; some clouds serve instance metadata there.
+    assert not address_allowed(address, NOTHING)
+    assert address_allowed(address, parse_networks(["100.64.0.0/10", "::ffff:0:0/96"]))
