@@ -290,3 +290,12 @@ def test_only_ascii_digits_are_delta_seconds(header: str) -> None:
 def test_any_retry_after_header_reads_as_none_or_a_non_negative_delay(header: str) -> None:
     seconds_ = parse_retry_after(header, NOW.timestamp())
     assert seconds_ is None or seconds_ >= 0
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+@pytest.mark.parametrize("shape", [{}, {"schedule": [1]}])
+def test_max_age_must_be_a_finite_number(value: float, shape: dict[str, Any]) -> None:
+    # Python's JSON parser accepts NaN and Infinity; a NaN max_age would silently stop
+    # all retries, and neither can be stored as standard JSON.
+    with pytest.raises(InvalidRetryPolicy, match="max_age must be a positive number"):
+        RetryPolicy.from_document({**shape, "max_age": value})
