@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from hookline.domain.signing import (
+    HEADER_NAME,
     Scheme,
     generate_secret,
     secret_problem,
@@ -243,3 +244,17 @@ def test_stray_characters_in_a_secret_are_refused_rather_than_skipped() -> None:
     assert secret_problem("whsec_AAAA*" + "A" * 32, Scheme.STANDARD) == (
         "the part after whsec_ must be base64"
     )
+
+
+@pytest.mark.parametrize("name", ["X-Signature", "x-hub-signature-256", "A", "A" * 64])
+def test_usable_header_names(name: str) -> None:
+    assert HEADER_NAME.match(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["", "-X", "X_Sig", "X Sig", "X:Sig", "A" * 65, "X-Signature\n", "X-Sig\r\n"]
+)
+def test_unusable_header_names(name: str) -> None:
+    # Callers check with .match(): a newline must not slip through at the end, where it
+    # would break the header block of every request sent with it.
+    assert not HEADER_NAME.match(name)
