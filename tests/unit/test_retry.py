@@ -49,7 +49,7 @@ policies = exponential_policies() | schedule_policies
 # -- the server default -------------------------------------------------------------------
 
 
-def test_the_server_default_is_eight_attempts_over_about_a_day() -> None:
+def test_the_server_default_is_eight_attempts_on_the_documented_schedule() -> None:
     assert DEFAULT_SCHEDULE == (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
     policy = RetryPolicy(schedule=DEFAULT_SCHEDULE)
     assert policy.attempts_allowed == 8
