@@ -22,8 +22,7 @@ from pydantic import ValidationError
 from hookline import __version__
 from hookline.config import Settings
 from hookline.store import migrate
-from hookline.store.database import Database
-from hookline.system import System, ensure_admin_key
+from hookline.system import System, ensure_admin_key, open_database
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Hookline: self-hostable webhook delivery."
@@ -176,7 +175,7 @@ def migrate_command(*, settings: Settings) -> None:
     """Create or upgrade the database schema to this version's."""
 
     async def run() -> None:
-        db = Database(settings.sqlalchemy_url)
+        db = open_database(settings)
         try:
             before = await migrate.current_revision(db)
             await migrate.upgrade(db)

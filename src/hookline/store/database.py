@@ -23,6 +23,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+APPLICATION_NAME = "hookline"
+
+
 class Database:
     """One engine and the transaction discipline of its backend.
 
@@ -33,23 +36,48 @@ class Database:
     :class:`StoreUnavailable`, keeping the driver error as ``__cause__``.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 30.0,
+        echo: bool = False,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.connect_timeout = connect_timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             _ensure_parent(url)
         else:
             kwargs |= {
                 "pool_size": pool_size,
-                "max_overflow": pool_size,
+                "max_overflow": max_overflow,
+                # A connection the server dropped while idle is replaced at checkout
+                # instead of failing the request that drew it.
                 "pool_pre_ping": True,
-                "pool_timeout": 10,
+                "pool_timeout": connect_timeout,
+                # Bounded waits everywhere, so an unreachable or stuck database turns
+                # into StoreUnavailable (a 503) rather than a hanging request.
+                "connect_args": {
+                    "timeout": connect_timeout,
+                    "command_timeout": command_timeout,
+                    "server_settings": {"application_name": APPLICATION_NAME},
+                },
             }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+
+    @property
+    def libpq_url(self) -> str:
+        """The URL without SQLAlchemy's driver suffix, for direct driver connections."""
+        plain = self.engine.url.set(drivername=self.engine.url.get_backend_name())
+        return plain.render_as_string(hide_password=False)
 
     @property
     def dialect(self) -> str:
