@@ -12,6 +12,7 @@ from hookline.config import Settings
 from hookline.store import migrate
 from hookline.system import open_database
 from tests.support import postgres
+from tests.support.processes import Cluster
 from tests.support.receiver import Receiver, Script
 from tests.support.server import Running, make_settings, start
 
@@ -113,3 +114,11 @@ async def make_hookline(
 @pytest.fixture
 async def hookline(make_hookline: Callable[..., Awaitable[Running]]) -> Running:
     return await make_hookline()
+
+
+@pytest.fixture
+async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    """Hookline CLI processes on a fresh PostgreSQL database, stopped after the test."""
+    c = Cluster(postgres_url, tmp_path)
+    yield c
+    await c.stop()

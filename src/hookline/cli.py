@@ -12,6 +12,7 @@ import logging
 import signal
 import socket
 import sys
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -53,7 +54,14 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
                 annotation=annotation,
             )
         )
-    own = [p for p in inspect.signature(func).parameters.values() if p.name != "settings"]
+    # Resolved hints: with postponed annotations a bare "bool" string would hide
+    # --no-<flag> from Typer.
+    hints = typing.get_type_hints(func)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(func).parameters.values()
+        if p.name != "settings"
+    ]
 
     def command(**kwargs: Any) -> Any:
         values = {k: v for k, v in kwargs.items() if k in Settings.model_fields and v is not None}

@@ -14,9 +14,7 @@ import logging
 from collections.abc import Callable
 
 import asyncpg
-import sqlalchemy as sa
 
-from hookline.errors import HooklineError
 from hookline.store.database import APPLICATION_NAME, Database
 
 log = logging.getLogger("hookline.notify")
@@ -30,7 +28,8 @@ class PgNotifier:
     """A :class:`~hookline.services.common.Notifier` for PostgreSQL.
 
     ``notify()`` wakes this process's own worker at once and sends one ``NOTIFY`` for
-    the others. Calls made while a ``NOTIFY`` is on its way coalesce into a single
+    the others, on a connection of its own (one round trip, no pool checkout, no
+    transaction). Calls made while a ``NOTIFY`` is on its way coalesce into a single
     follow-up, so a burst of publishes costs a few round trips, not one each.
     """
 
@@ -39,6 +38,7 @@ class PgNotifier:
         self.local = local
         self._pending = False
         self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
 
     def notify(self) -> None:
         self.local()
@@ -49,17 +49,39 @@ class PgNotifier:
     async def _send(self) -> None:
         while self._pending:
             self._pending = False
-            try:
-                async with self.db.write() as conn:
-                    await conn.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
-            except HooklineError as exc:
-                # Workers poll as well; the work is found a poll interval later.
-                log.warning("could not notify workers (%s); they will find it by polling", exc)
-                return
+            # A connection the server dropped shows only when used: retry once on a new one.
+            for last_try in (False, True):
+                try:
+                    if self._conn is None or self._conn.is_closed():
+                        self._conn = await connect(self.db)
+                    await self._conn.execute(f"NOTIFY {CHANNEL}")
+                    break
+                except Exception as exc:
+                    self._drop()
+                    if last_try:
+                        # Workers poll as well; the work is found a poll interval later.
+                        log.warning("could not notify workers (%s); they will poll for it", exc)
+                        return
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None
 
     async def close(self) -> None:
         if self._task is not None:
             await self._task
+        self._drop()
+
+
+async def connect(db: Database) -> asyncpg.Connection:
+    """A connection outside the pool, for LISTEN and NOTIFY, with the pool's time limits."""
+    return await asyncpg.connect(
+        db.libpq_url,
+        timeout=db.connect_timeout,
+        command_timeout=db.connect_timeout,
+        server_settings={"application_name": APPLICATION_NAME},
+    )
 
 
 class PgListener:
@@ -72,8 +94,7 @@ class PgListener:
     """
 
     def __init__(self, db: Database, wake: Callable[[], None], *, check_every: float = 5.0) -> None:
-        self.url = db.libpq_url
-        self.timeout = db.connect_timeout
+        self.db = db
         self.wake = wake
         self.check_every = check_every
         self.connected = asyncio.Event()
@@ -91,12 +112,7 @@ class PgListener:
                 delay = min(delay * 2, RECONNECT_MAX)
 
     async def _listen_once(self) -> None:
-        conn = await asyncpg.connect(
-            self.url,
-            timeout=self.timeout,
-            command_timeout=self.timeout,
-            server_settings={"application_name": APPLICATION_NAME},
-        )
+        conn = await connect(self.db)
         lost = asyncio.Event()
         try:
             conn.add_termination_listener(lambda _conn: lost.set())
