@@ -9,12 +9,8 @@ from collections import Counter
 import httpx
 import orjson
 import pytest
-import sqlalchemy as sa
 
-from hookline.config import Settings
-from hookline.store.tables import deliveries
-from hookline.system import open_database
-from tests.support.processes import Cluster, new_account
+from tests.support.processes import Cluster, new_account, settled_rows
 from tests.support.receiver import Receiver
 
 EVENTS = 2000
@@ -65,17 +61,6 @@ async def test_three_workers_deliver_every_event_exactly_once(
     assert await receivers[0].quiet(1.0) == 0
     assert sum(len(r.received) for r in receivers) == EVENTS
 
-    db = open_database(Settings(database_url=postgres_url, db_pool_size=1))
-    try:
-        async with db.read() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(deliveries.c.status, deliveries.c.attempts, sa.func.count()).group_by(
-                        deliveries.c.status, deliveries.c.attempts
-                    )
-                )
-            ).all()
-    finally:
-        await db.close()
-    assert [tuple(r) for r in rows] == [("succeeded", 1, EVENTS)]
+    rows = await settled_rows(postgres_url)
+    assert Counter((status, attempts) for status, _, attempts in rows) == {("succeeded", 1): EVENTS}
     await acme.aclose()

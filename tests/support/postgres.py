@@ -88,6 +88,19 @@ def unique_name(base: str) -> str:
     return f"{base}_{secrets.token_hex(5)}"
 
 
+async def terminate_connections(url: str) -> int:
+    """End every server process connected to ``url``'s database; return how many."""
+    conn = await _admin(url)
+    try:
+        ended = await conn.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            database_of(url),
+        )
+    finally:
+        await conn.close()
+    return int(ended)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[1] not in ("create", "drop"):
         print("usage: python -m tests.support.postgres create|drop URL", file=sys.stderr)

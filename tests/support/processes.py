@@ -11,11 +11,16 @@ import os
 import re
 import signal
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
+from hookline.config import Settings
+from hookline.store.tables import deliveries
+from hookline.system import open_database
 from tests.support.server import ADMIN_KEY
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
@@ -150,3 +155,32 @@ async def new_account(api: HooklineProcess, name: str = "acme") -> httpx.AsyncCl
 
 def kill_hard(process: HooklineProcess) -> None:
     process.signal(signal.SIGKILL)
+
+
+async def delivery_rows(database_url: str) -> list[tuple[str, str | None, int]]:
+    """(status, lease_owner, attempts) of every delivery, read straight from the database."""
+    db = open_database(Settings(database_url=database_url, db_pool_size=1))
+    try:
+        async with db.read() as conn:
+            rows = await conn.execute(
+                sa.select(deliveries.c.status, deliveries.c.lease_owner, deliveries.c.attempts)
+            )
+            return [(r.status, r.lease_owner, r.attempts) for r in rows]
+    finally:
+        await db.close()
+
+
+async def settled_rows(
+    database_url: str, timeout: float = 20.0
+) -> list[tuple[str, str | None, int]]:
+    """Delivery rows once none is pending or sending (outcomes are recorded in batches,
+    a moment after the receiver answered)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        rows = await delivery_rows(database_url)
+        if all(status not in ("pending", "sending") for status, _, _ in rows):
+            return rows
+        if loop.time() > end:
+            raise AssertionError(f"deliveries did not settle: {Counter(r[0] for r in rows)}")
+        await asyncio.sleep(0.1)
