@@ -106,10 +106,14 @@ def main(argv: list[str]) -> int:
         print("usage: python -m tests.support.postgres create|drop URL", file=sys.stderr)
         return 2
     url = argv[2]
-    if argv[1] == "create":
-        asyncio.run(create_database(url, database_of(url)))
-    else:
-        asyncio.run(drop_with_prefix(url))
+    try:
+        if argv[1] == "create":
+            asyncio.run(create_database(url, database_of(url)))
+        else:
+            asyncio.run(drop_with_prefix(url))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"PostgreSQL for the tests is not usable at {url}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
