@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from hookline import __version__
 from hookline.config import Settings
+from hookline.errors import StoreUnavailable
 from hookline.store import migrate
 from hookline.system import System, ensure_admin_key, open_database
 
@@ -87,12 +88,17 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _run(main: Any) -> None:
     try:
-        import uvloop
+        try:
+            import uvloop
 
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main)
-    except ImportError:
-        asyncio.run(main)
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(main)
+        except ImportError:
+            asyncio.run(main)
+    except StoreUnavailable as exc:
+        # At start-up (or migrating): say so in one line; a supervisor can retry.
+        typer.echo(f"hookline: {exc.message} ({exc.__cause__})", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

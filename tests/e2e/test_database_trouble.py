@@ -4,6 +4,7 @@ promptly, workers reconnect and carry on, and no acknowledged event is lost."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support import postgres
-from tests.support.processes import Cluster, new_account
+from tests.support.processes import Cluster, hookline_env, new_account
 from tests.support.receiver import Receiver
 from tests.support.tcp_proxy import TcpProxy
 
@@ -112,3 +113,20 @@ async def test_database_unreachable_for_a_while(
     finally:
         await cluster.stop()
         await proxy.stop()
+
+
+async def test_a_process_started_without_its_database_says_so(tmp_path: Path) -> None:
+    env = hookline_env("postgresql://postgres@127.0.0.1:1/hookline", tmp_path)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hookline",
+        "worker",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    assert "database is unavailable" in err.decode()
+    assert "Traceback" not in err.decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,18 +99,12 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _transaction(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        try:
+        with unavailable_as_store_error():
             async with self.engine.connect() as conn:
                 if write and self.is_sqlite:
                     await conn.execution_options(hookline_begin="BEGIN IMMEDIATE")
                 async with conn.begin():
                     yield conn
-        except exc.DBAPIError as error:
-            if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
-                raise StoreUnavailable() from error
-            raise
-        except _UNAVAILABLE as error:
-            raise StoreUnavailable() from error
 
     async def ping(self) -> None:
         async with self.read() as conn:
@@ -118,6 +112,19 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@contextlib.contextmanager
+def unavailable_as_store_error() -> Iterator[None]:
+    """Turn connection-level driver failures into :class:`StoreUnavailable`."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
+            raise StoreUnavailable() from error
+        raise
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable() from error
 
 
 def _ensure_parent(url: str) -> None:
