@@ -4,6 +4,7 @@ sending anything twice, and wake on LISTEN/NOTIFY rather than by polling."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 
 import httpx
@@ -39,7 +40,7 @@ async def test_three_workers_deliver_every_event_exactly_once(
 ) -> None:
     # Polling every minute: deliveries arriving sooner were woken by NOTIFY.
     api = await cluster.api(poll_interval=60)
-    await asyncio.gather(*(cluster.worker(poll_interval=60) for _ in range(3)))
+    workers = await asyncio.gather(*(cluster.worker(poll_interval=60) for _ in range(3)))
     acme = await new_account(api)
     receivers: list[Receiver] = [await make_receiver() for _ in range(ENDPOINTS)]
     hooks = []
@@ -60,6 +61,18 @@ async def test_three_workers_deliver_every_event_exactly_once(
     # Nothing more trickles in: no late second sends either.
     assert await receivers[0].quiet(1.0) == 0
     assert sum(len(r.received) for r in receivers) == EVENTS
+
+    # Each worker took a share (a stopping worker logs how many attempts it made).
+    await asyncio.gather(*(w.stop() for w in workers))
+    shares = [
+        int(m.group(1))
+        for w in workers
+        for m in [re.search(r"stopped after (\d+) attempts", w.output())]
+        if m is not None
+    ]
+    assert len(shares) == len(workers)
+    assert sum(shares) == EVENTS
+    assert min(shares) > 0, shares
 
     rows = await settled_rows(postgres_url)
     assert Counter((status, attempts) for status, _, attempts in rows) == {("succeeded", 1): EVENTS}
