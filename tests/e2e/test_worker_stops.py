@@ -41,12 +41,12 @@ async def test_killed_worker_deliveries_arrive_after_the_lease_with_the_same_web
     # Slow answers to the first wave, so the doomed worker has all of it in flight.
     receiver = await make_receiver(lambda _r, n: Reply(delay=1.0 if n < EVENTS else 0.0))
     api = await cluster.api()
-    doomed = await cluster.worker(lease_seconds=lease)
     acme = await new_account(api)
     r = await acme.post("/v1/webhooks", json={"callback_url": receiver.url})
     assert r.status_code == 201, r.text
-
     ids = await _publish(acme, EVENTS)
+    # Started after publishing, it claims every delivery in one go.
+    doomed = await cluster.worker(lease_seconds=lease)
     await receiver.wait_for(5)
     kill_hard(doomed)
     assert await doomed.wait() == -signal.SIGKILL
@@ -55,16 +55,18 @@ async def test_killed_worker_deliveries_arrive_after_the_lease_with_the_same_web
     assert all(status == "sending" for status, _, _ in held)
 
     await cluster.worker(lease_seconds=lease)
-    await receiver.wait_for(EVENTS + len(held), timeout=lease + 20)
+    rows = await settled_rows(postgres_url, timeout=lease + 30)
+    assert {status for status, _, _ in rows} == {"succeeded"}
 
     seen = Counter(r.headers["webhook-id"] for r in receiver.received)
     assert set(seen) == set(ids)
-    # Sent twice only if the killed worker had it in flight, and always as the same event.
-    assert [n for n in seen.values() if n > 1] == [2] * len(held)
+    # Sent twice only if the killed worker had it in flight (at least the five that had
+    # arrived when it died), and always as the same event.
+    twice = [n for n in seen.values() if n > 1]
+    assert set(twice) == {2}
+    assert 5 <= len(twice) <= len(held)
     for r in receiver.received:
         assert orjson.loads(r.body)["id"] == r.headers["webhook-id"]
-    rows = await settled_rows(postgres_url)
-    assert {status for status, _, _ in rows} == {"succeeded"}
     await acme.aclose()
 
 
@@ -76,14 +78,13 @@ async def test_sigterm_releases_unfinished_deliveries_at_once(
     lease = 120.0  # far longer than the test: anything sent again was released, not expired
     receiver = await make_receiver(lambda _r, n: Reply(delay=5.0 if n < 4 else 0.0))
     api = await cluster.api()
-    stopping = await cluster.worker(
-        lease_seconds=lease, delivery_timeout=10, shutdown_grace=0.5, endpoint_concurrency=4
-    )
     acme = await new_account(api)
     r = await acme.post("/v1/webhooks", json={"callback_url": receiver.url})
     assert r.status_code == 201, r.text
-
     ids = await _publish(acme, 12)
+    stopping = await cluster.worker(
+        lease_seconds=lease, delivery_timeout=10, shutdown_grace=0.5, endpoint_concurrency=4
+    )
     await receiver.wait_for(4)
     stopping.signal(signal.SIGTERM)
     assert await stopping.wait() == 0
