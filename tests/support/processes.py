@@ -110,9 +110,14 @@ class HooklineProcess:
             self.proc.kill()
             await self.proc.wait()
 
-    def admin(self) -> httpx.AsyncClient:
+    async def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM, and the exit code once it has stopped."""
+        self.signal(signal.SIGTERM)
+        return await self.wait(timeout)
+
+    def admin(self, key: str = ADMIN_KEY) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=15
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=15
         )
 
 
@@ -151,6 +156,22 @@ async def new_account(api: HooklineProcess, name: str = "acme") -> httpx.AsyncCl
     return httpx.AsyncClient(
         base_url=api.url, headers={"Authorization": f"Bearer {key}"}, timeout=15
     )
+
+
+async def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
+    """Run a ``hookline`` command to completion: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hookline",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
 
 
 def kill_hard(process: HooklineProcess) -> None:
