@@ -21,16 +21,21 @@ pytestmark = pytest.mark.slow
 
 
 async def publish_all(client: httpx.AsyncClient, types: list[str]) -> list[str]:
-    """Publish one event per type (16 requests at a time); return the event ids."""
-    gate = asyncio.Semaphore(16)
+    """Publish one event per type, in batches of 25 (4 requests at a time), so the work
+    arrives as a stream of wake-ups; return the event ids in order."""
+    gate = asyncio.Semaphore(4)
 
-    async def one(i: int, event_type: str) -> str:
+    async def batch(start: int) -> list[str]:
+        events = [
+            {"type": t, "data": {"n": start + i}} for i, t in enumerate(types[start : start + 25])
+        ]
         async with gate:
-            r = await client.post("/v1/events", json={"type": event_type, "data": {"n": i}})
+            r = await client.post("/v1/events/batch", json={"events": events})
         assert r.status_code == 202, r.text
-        return str(r.json()["event_id"])
+        return [str(e["event_id"]) for e in r.json()["data"]]
 
-    return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(types))))
+    batches = await asyncio.gather(*(batch(s) for s in range(0, len(types), 25)))
+    return [event_id for b in batches for event_id in b]
 
 
 async def test_three_workers_deliver_every_event_exactly_once(
