@@ -28,11 +28,13 @@ from hookline.services.webhooks import WebhookService
 from hookline.store import migrate
 from hookline.store.accounts import AccountRepository
 from hookline.store.apis import ApiRepository
+from hookline.store.call_runs import RunRepository
 from hookline.store.calls import CallRepository
 from hookline.store.database import Database
 from hookline.store.deliveries import DeliveryRepository
 from hookline.store.endpoints import EndpointRepository
 from hookline.store.messages import MessageRepository
+from hookline.store.settlement import Settler
 from hookline.store.wallets import WalletRepository
 
 log = logging.getLogger("hookline")
@@ -85,7 +87,8 @@ class System:
         account_repo = AccountRepository(db)
         endpoint_repo = EndpointRepository(db)
         delivery_repo = DeliveryRepository(db)
-        call_repo = CallRepository(db, ctx.new_id, generate_secret)
+        settler = Settler(ctx.new_id, generate_secret)
+        call_repo = CallRepository(db, settler)
         runner_link = RunnerLink()
         return cls(
             settings=settings,
@@ -127,7 +130,8 @@ class System:
         s = self.settings
         self._upstream = Upstream(allow=s.allow_networks, max_connections=s.call_concurrency)
         await self._upstream.start()
-        self.runner = GatewayRunner(self.calls.repo, self._upstream, s, self.wakeup, self.metrics)
+        runs = RunRepository(self.db, self.calls.repo.settler)
+        self.runner = GatewayRunner(runs, self._upstream, s, self.wakeup, self.metrics)
         self.runner_link.target = self.runner
         self._runner_task = asyncio.create_task(self.runner.run(), name="hookline-gateway")
 

@@ -29,7 +29,7 @@ from hookline.runtime.upstream import Upstream
 from hookline.runtime.wakeup import LocalWakeup
 from hookline.runtime.worker import STORE_RETRY_SECONDS, worker_name
 from hookline.services.common import Clock, Notifier, utc_now
-from hookline.store.calls import CallRepository
+from hookline.store.call_runs import RunRepository
 
 log = logging.getLogger("hookline.gateway")
 
@@ -41,7 +41,7 @@ CALLBACK_HEADER = "Hookline-Callback-Url"
 class GatewayRunner:
     def __init__(
         self,
-        repo: CallRepository,
+        repo: RunRepository,
         upstream: Upstream,
         settings: Settings,
         deliveries: Notifier,
