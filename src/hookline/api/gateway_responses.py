@@ -52,6 +52,7 @@ def call_out(
         "cost": c.cost,
         "timeout": c.timeout,
         "attempts": c.attempts,
+        "awaiting_callback": c.awaiting_callback,
         "progress": c.progress,
         "result": (
             {"status_code": c.result_status_code, "body": c.result_body}

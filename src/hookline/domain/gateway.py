@@ -98,6 +98,8 @@ class Call:
     started_at: datetime | None
     completed_at: datetime | None
     updated_at: datetime
+    # Running, and the upstream has taken it: only its callback or the deadline ends it.
+    awaiting_callback: bool = False
 
 
 @dataclass(frozen=True, slots=True)

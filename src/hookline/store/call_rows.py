@@ -54,6 +54,7 @@ def call_from_row(row: Any) -> Call:
         started_at=row.started_at,
         completed_at=row.completed_at,
         updated_at=row.updated_at,
+        awaiting_callback=row.status == RUNNING and row.lease_owner is None,
     )
 
 

@@ -21,7 +21,7 @@ from hookline.store.apis import api_from_row
 from hookline.store.call_rows import QUEUED, call_from_row, call_values, load_call, to_json
 from hookline.store.database import Database
 from hookline.store.deliveries import delivery_from_row
-from hookline.store.gateway_endpoints import ensure_endpoint
+from hookline.store.gateway_endpoints import create_endpoint, find_endpoint
 from hookline.store.pagination import fetch_page
 from hookline.store.settlement import Settler
 from hookline.store.tables import apis, calls, deliveries, messages
@@ -99,19 +99,22 @@ class CallRepository:
                 test=call.test,
                 timeout=requested_timeout,
             )
-            wallet = await ensure_wallet(conn, call.consumer_id, self.new_secret(), now)
+            # A missing wallet has nothing to reserve from, so this refuses it too.
             if not await reserve(conn, call.consumer_id, price, now):
                 return Accepted(None, False, "insufficient_balance")
             endpoint_id = None
             if call.webhook_url is not None:
-                endpoint_id = await ensure_endpoint(
-                    conn,
-                    call.consumer_id,
-                    call.webhook_url,
-                    wallet.signing_secret,
-                    self.new_id,
-                    now,
-                )
+                endpoint_id = await find_endpoint(conn, call.consumer_id, call.webhook_url)
+                if endpoint_id is None:
+                    wallet = await ensure_wallet(conn, call.consumer_id, self.new_secret(), now)
+                    endpoint_id = await create_endpoint(
+                        conn,
+                        call.consumer_id,
+                        call.webhook_url,
+                        wallet.signing_secret,
+                        self.new_id,
+                        now,
+                    )
             accepted = dataclasses.replace(
                 call, owner_id=api.owner_id, price=price, timeout=timeout, endpoint_id=endpoint_id
             )

@@ -44,21 +44,15 @@ async def gateway_app_id(
     return str(value)
 
 
-async def ensure_endpoint(
-    conn: AsyncConnection,
-    account_id: str,
-    url: str,
-    secret: str,
-    new_id: Callable[[str], str],
-    now: datetime,
-) -> str:
-    """The id of the active gateway endpoint for ``url``, created if there is none."""
-    app_id = await gateway_app_id(conn, account_id, new_id, now)
+async def find_endpoint(conn: AsyncConnection, account_id: str, url: str) -> str | None:
+    """The active gateway endpoint of this account for ``url``, if there is one."""
     found = (
         await conn.execute(
             sa.select(endpoints.c.id)
+            .join(applications, applications.c.id == endpoints.c.app_id)
             .where(
-                endpoints.c.app_id == app_id,
+                applications.c.account_id == account_id,
+                applications.c.uid == GATEWAY_APP_UID,
                 endpoints.c.url == url,
                 endpoints.c.status == EndpointStatus.ACTIVE.value,
             )
@@ -66,8 +60,19 @@ async def ensure_endpoint(
             .limit(1)
         )
     ).scalar_one_or_none()
-    if found is not None:
-        return str(found)
+    return str(found) if found is not None else None
+
+
+async def create_endpoint(
+    conn: AsyncConnection,
+    account_id: str,
+    url: str,
+    secret: str,
+    new_id: Callable[[str], str],
+    now: datetime,
+) -> str:
+    """A new gateway endpoint for ``url`` signing with ``secret``; returns its id."""
+    app_id = await gateway_app_id(conn, account_id, new_id, now)
     endpoint_id = new_id("ep")
     await conn.execute(
         endpoints.insert().values(

@@ -93,12 +93,14 @@ async def release(
 async def add_to_balance(
     conn: AsyncConnection, account_id: str, amount: int, secret: str, now: datetime
 ) -> None:
-    await ensure_wallet(conn, account_id, secret, now)
-    await conn.execute(
+    add = (
         wallets.update()
         .where(wallets.c.account_id == account_id)
         .values(balance=wallets.c.balance + amount, updated_at=now)
     )
+    if (await conn.execute(add)).rowcount == 0:  # first money this account receives
+        await ensure_wallet(conn, account_id, secret, now)
+        await conn.execute(add)
 
 
 class WalletRepository:

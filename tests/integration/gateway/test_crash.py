@@ -81,9 +81,9 @@ async def test_hold_calls_after_a_crash(
         (*_, cb_request) = await upstream.wait_for(3)
         callback_url = cb_request.headers["hookline-callback-url"]
         async with asyncio.timeout(10):
-            while (await consumer.client.get(f"/v1/calls/{c_later['request_id']}")).json()[
-                "status"
-            ] != "running":
+            while not (await consumer.client.get(f"/v1/calls/{c_later['request_id']}")).json()[
+                "awaiting_callback"
+            ]:
                 await asyncio.sleep(0.02)
         await owner.client.aclose()
         await consumer.client.aclose()
