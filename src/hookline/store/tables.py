@@ -271,3 +271,6 @@ ledger_entries = sa.Table(
     sa.Index(None, "account_id", "id"),
     sa.Index(None, "settlement_id"),
 )
+
+# The webhooks of a call are the messages whose idempotency key is the call's id.
+sa.Index(None, messages.c.account_id, messages.c.idempotency_key)
