@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -140,7 +141,11 @@ async def test_results_are_ordinary_deliveries_with_retries_and_replay(
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     done = await until_final(consumer, c["request_id"])
     (delivery,) = done["deliveries"]
-    log = (await consumer.client.get(f"/v1/deliveries/{delivery['delivery_id']}")).json()
+    async with asyncio.timeout(10):  # the worker records attempts just after sending
+        while (
+            log := (await consumer.client.get(f"/v1/deliveries/{delivery['delivery_id']}")).json()
+        )["status"] != "succeeded":
+            await asyncio.sleep(0.02)
     assert [a["status_code"] for a in log["attempts"]] == [500, 200]
     # Replay, exactly as for an event.
     r = await consumer.client.post(f"/v1/deliveries/{delivery['delivery_id']}/retry")
