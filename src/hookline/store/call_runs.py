@@ -45,6 +45,8 @@ class RunRepository:
             .order_by(calls.c.id)
             .limit(limit * 2)
         )
+        if not await self._exists(calls.c.status == QUEUED):
+            return []  # the common idle case, answered without taking the write lock
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True, of=calls)
         async with self.db.write() as conn:
@@ -161,6 +163,10 @@ class RunRepository:
         ``interrupted``; a call past its deadline with no runner becomes ``timed_out``.
         Returns the calls that ended."""
         ended: list[Call] = []
+        expired = sa.and_(calls.c.lease_owner.is_not(None), calls.c.lease_expires_at <= now)
+        past_deadline = sa.and_(calls.c.lease_owner.is_(None), calls.c.deadline <= now)
+        if not await self._exists(calls.c.status == RUNNING, sa.or_(expired, past_deadline)):
+            return ended
         async with self.db.write() as conn:
             rows = (
                 await conn.execute(
@@ -214,6 +220,11 @@ class RunRepository:
                 if done is not None:
                     ended.append(done)
         return ended
+
+    async def _exists(self, *where: sa.ColumnElement[bool]) -> bool:
+        async with self.db.read() as conn:
+            found = (await conn.execute(sa.select(calls.c.id).where(*where).limit(1))).first()
+        return found is not None
 
 
 def _timed_out() -> Outcome:

@@ -84,6 +84,7 @@ async def get_call(call_id: str, request: Request, account: AccountDep, sys: Sys
 async def cancel_call(call_id: str, request: Request, account: AccountDep, sys: SystemDep) -> Any:
     """Cancel a queued or running call (409 call_finished if it has ended)."""
     call = await sys.calls.cancel(account, call_id)
+    sys.metrics.calls_finished.labels(call.status.value).inc()
     return JSON(call_out(call, base_url(request, sys)))
 
 
@@ -98,4 +99,6 @@ async def upstream_callback(call_id: str, token: str, request: Request, sys: Sys
     if not isinstance(doc, dict):
         raise InvalidInput("the body must be a JSON object", code="invalid_callback")
     call = await sys.calls.callback(call_id, token, doc)
+    if call.status.is_final:
+        sys.metrics.calls_finished.labels(call.status.value).inc()
     return JSON({"request_id": call.id, "status": call.status.value}, status_code=202)
