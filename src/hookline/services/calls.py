@@ -93,8 +93,9 @@ class CallService:
             # Some clients put it among the parameters; it is Hookline's, not the upstream's.
             params = dict(params)
             inner = params.pop("webhook_url")
-            if webhook_url is None:
-                webhook_url = inner if isinstance(inner, str) else _bad_webhook_url()
+            if not isinstance(inner, str):
+                raise InvalidInput("params.webhook_url must be a string", code="invalid_url")
+            webhook_url = webhook_url if webhook_url is not None else inner
         if params is not None and req.body is not None:
             raise InvalidInput("give params or body, not both", code="invalid_call")
         if not is_valid_id(req.api_id, "api"):
@@ -226,10 +227,6 @@ class CallService:
             code, reason = problem
             raise InvalidInput(f"webhook_url: {reason}", code=code)
         return url
-
-
-def _bad_webhook_url() -> str:
-    raise InvalidInput("params.webhook_url must be a string", code="invalid_url")
 
 
 def _path(path: str) -> str:

@@ -130,6 +130,16 @@ async def test_upstream_urls_follow_the_egress_rules(
     for url in ("http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/"):
         r = await owner.client.post("/v1/apis", json={"name": "n", "upstream_url": url})
         assert (r.status_code, r.json()["code"]) == (422, "url_not_allowed"), url
+    # The consumer's webhook URL obeys the same rules (the call is refused, not queued).
+    api = await list_api(owner, "http://93.184.216.34/", public=True)
+    r = await owner.client.post(
+        "/v1/calls", json={"api_id": api["api_id"], "webhook_url": "http://127.0.0.1:9/hook"}
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "url_not_allowed")
+    r = await owner.client.patch(
+        f"/v1/apis/{api['api_id']}", json={"upstream_url": "http://169.254.169.254/"}
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "url_not_allowed")
 
 
 async def test_results_are_ordinary_deliveries_with_retries_and_replay(
