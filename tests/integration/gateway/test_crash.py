@@ -92,7 +92,9 @@ async def test_hold_calls_after_a_crash(
         await asyncio.wait_for(proc.wait(), 10)
         crashed.set()
 
-        hookline = await make_hookline(call_lease_seconds=1.0)
+        hookline = await make_hookline(
+            database_url=f"sqlite:///{tmp_path / 'hookline.db'}", call_lease_seconds=1.0
+        )
         consumer = await make_party(hookline, "unused")  # a client for the new server
         consumer.client.headers["Authorization"] = f"Bearer {keys[1]}"
 
