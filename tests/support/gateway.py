@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.server import Running
+from tests.support.server import ADMIN_KEY, Running
 
 FINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
@@ -67,3 +70,33 @@ async def balance(p: Party) -> tuple[int, int]:
     r = await p.client.get("/v1/balance")
     assert r.status_code == 200, r.text
     return r.json()["balance"], r.json()["reserved"]
+
+
+def process_env(tmp_path: Path) -> dict[str, str]:
+    """Settings for Hookline processes that share one SQLite file in ``tmp_path``."""
+    return os.environ | {
+        "HOOKLINE_DATA_DIR": str(tmp_path),
+        "HOOKLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'hookline.db'}",
+        "HOOKLINE_ADMIN_KEY": ADMIN_KEY,
+        "HOOKLINE_EGRESS_ALLOW": "127.0.0.0/8",
+        "HOOKLINE_PORT": "0",
+        "HOOKLINE_POLL_INTERVAL": "0.05",
+        "HOOKLINE_CALL_LEASE_SECONDS": "1",
+        "HOOKLINE_LOG_LEVEL": "warning",
+    }
+
+
+async def serve_process(tmp_path: Path, *args: str) -> tuple[asyncio.subprocess.Process, str]:
+    """``hookline serve`` in a subprocess on port 0; returns it and its URL."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hookline",
+        "serve",
+        *args,
+        env=process_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    return proc, line.decode().split("listening on ", 1)[1].split(" ", 1)[0]

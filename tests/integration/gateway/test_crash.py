@@ -4,9 +4,7 @@ upstreams hold its calls, and a new server on the same SQLite file takes over.""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +13,12 @@ import orjson
 import pytest
 
 from tests.integration.gateway.conftest import MakeParty
-from tests.support.gateway import Party, call, list_api, until_final
+from tests.support.gateway import Party, call, list_api, serve_process, until_final
 from tests.support.receiver import Receiver
 from tests.support.server import ADMIN_KEY
 from tests.support.upstream import Got, Upstream
 
 pytestmark = pytest.mark.slow
-
-
-async def _serve(tmp_path: Path) -> tuple[asyncio.subprocess.Process, str]:
-    env = os.environ | {
-        "HOOKLINE_DATA_DIR": str(tmp_path),
-        "HOOKLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'hookline.db'}",
-        "HOOKLINE_ADMIN_KEY": ADMIN_KEY,
-        "HOOKLINE_EGRESS_ALLOW": "127.0.0.0/8",
-        "HOOKLINE_PORT": "0",
-        "HOOKLINE_POLL_INTERVAL": "0.05",
-        "HOOKLINE_CALL_LEASE_SECONDS": "1",
-        "HOOKLINE_LOG_LEVEL": "warning",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hookline", "serve", env=env, stdout=asyncio.subprocess.PIPE
-    )
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 30)
-    url = line.decode().split("listening on ", 1)[1].split(" ", 1)[0]
-    return proc, url
 
 
 async def test_hold_calls_after_a_crash(
@@ -56,7 +34,7 @@ async def test_hold_calls_after_a_crash(
         return 200, {"attempt": n}, {}
 
     upstream = await Upstream(hold_until_crash).start()
-    proc, url = await _serve(tmp_path)
+    proc, url = await serve_process(tmp_path)
     try:
         async with httpx.AsyncClient(
             base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
