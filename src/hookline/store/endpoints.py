@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from hookline.domain.models import DeliveryStatus, Endpoint, EndpointStatus, Page
 from hookline.domain.signing import Scheme
+from hookline.store.accounts import DEFAULT_APP_UID
 from hookline.store.database import Database
 from hookline.store.pagination import fetch_page
 from hookline.store.tables import applications, deliveries, endpoints
@@ -96,7 +97,7 @@ class EndpointRepository:
         # Only the default application's: the gateway keeps call-result endpoints in
         # an application of its own.
         default_app = sa.select(applications.c.id).where(
-            applications.c.account_id == account_id, applications.c.uid == "default"
+            applications.c.account_id == account_id, applications.c.uid == DEFAULT_APP_UID
         )
         stmt = sa.select(endpoints).where(
             endpoints.c.account_id == account_id, endpoints.c.app_id.in_(default_app)
