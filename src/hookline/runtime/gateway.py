@@ -89,7 +89,9 @@ class GatewayRunner:
     async def _loop(self) -> None:
         s = self.settings
         loop = asyncio.get_running_loop()
-        housekeeping_every = max(0.05, min(s.call_lease_seconds / 3, s.poll_interval))
+        # Claims follow wake-ups (and poll_interval, for calls accepted by other
+        # processes); lease renewal and reaping need only run a few times per lease.
+        housekeeping_every = max(s.poll_interval, min(s.call_lease_seconds / 3, 1.0))
         next_housekeeping = loop.time()
         while not self._stopping.is_set():
             if loop.time() >= next_housekeeping:
@@ -101,9 +103,7 @@ class GatewayRunner:
                 break
             if claimed and len(self._running) < s.call_concurrency:
                 continue
-            await self.wakeup.wait(
-                max(0.0, min(housekeeping_every, next_housekeeping - loop.time()))
-            )
+            await self.wakeup.wait(max(0.0, min(s.poll_interval, next_housekeeping - loop.time())))
 
     async def _claim(self) -> bool:
         room = self.settings.call_concurrency - len(self._running)

@@ -29,8 +29,8 @@ async def test_hold_calls_after_a_crash(
     async def hold_until_crash(got: Got, n: int) -> tuple[int, Any, dict[str, str]]:
         if got.path == "/cb":
             return 202, {"accepted": True}, {}
-        if not crashed.is_set():  # the first server's requests never get an answer
-            await asyncio.Event().wait()
+        if not crashed.is_set():  # the first server's requests get no answer before it dies
+            await crashed.wait()
         return 200, {"attempt": n}, {}
 
     upstream = await Upstream(hold_until_crash).start()
