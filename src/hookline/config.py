@@ -72,6 +72,23 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600, description="seconds one database statement may take"
     )
     auto_migrate: bool = True
+    public_url: str = Field(
+        default="",
+        max_length=2048,
+        description="the base URL upstreams use to reach this server for call callbacks "
+        "(default: the URL the call was made to)",
+    )
+    call_concurrency: int = Field(
+        default=256, ge=1, le=10000, description="async API calls forwarded at once"
+    )
+    call_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a running call stays with a runner that stopped renewing it",
+    )
+    upstream_retry_base: float = Field(
+        default=0.5, gt=0, le=60, description="first backoff before retrying an upstream"
+    )
     log_level: str = "info"
 
     @field_validator("egress_allow", mode="before")

@@ -9,6 +9,8 @@
     ├── AuthenticationFailed     no key, or a key that is not valid
     ├── PermissionDenied         a valid key that may not do this
     ├── PayloadTooLarge          the request body is over the limit
+    ├── PaymentRequired          the balance does not cover the price of a call
+    ├── QuotaExceeded            a per-account allowance is used up
     └── StoreUnavailable         the database cannot be reached right now
 
 Only :mod:`hookline.api.errors` turns these into HTTP responses.
@@ -73,3 +75,15 @@ class StoreUnavailable(HooklineError):
     """The database is unavailable; try again shortly."""
 
     code = "database_unavailable"
+
+
+class PaymentRequired(HooklineError):
+    """The balance does not cover this call's price."""
+
+    code = "insufficient_balance"
+
+
+class QuotaExceeded(HooklineError):
+    """An allowance of this account is used up."""
+
+    code = "quota_exceeded"

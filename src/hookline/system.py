@@ -11,22 +11,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hookline.config import Settings
+from hookline.domain.signing import generate_secret
+from hookline.runtime.gateway import GatewayRunner
 from hookline.runtime.metrics import Metrics
 from hookline.runtime.sender import Sender
+from hookline.runtime.upstream import Upstream
 from hookline.runtime.wakeup import LocalWakeup
 from hookline.runtime.worker import DeliveryWorker
 from hookline.services.accounts import AccountService
+from hookline.services.calls import CallService, RunnerLink
+from hookline.services.catalog import CatalogService
 from hookline.services.common import Context
 from hookline.services.deliveries import DeliveryService
 from hookline.services.events import EventService
+from hookline.services.wallets import WalletService
 from hookline.services.webhooks import WebhookService
 from hookline.store import migrate
 from hookline.store.accounts import AccountRepository
+from hookline.store.apis import ApiRepository
+from hookline.store.call_runs import RunRepository
+from hookline.store.calls import CallRepository
 from hookline.store.database import Database
 from hookline.store.deliveries import DeliveryRepository
 from hookline.store.endpoints import EndpointRepository
 from hookline.store.messages import MessageRepository
 from hookline.store.notify import PgListener, PgNotifier
+from hookline.store.settlement import Settler
+from hookline.store.wallets import WalletRepository
 
 log = logging.getLogger("hookline")
 
@@ -67,12 +78,19 @@ class System:
     webhooks: WebhookService
     events: EventService
     deliveries: DeliveryService
+    catalog: CatalogService
+    calls: CallService
+    wallets: WalletService
+    runner_link: RunnerLink
     worker: DeliveryWorker | None = None
     _worker_task: asyncio.Task[None] | None = None
     _sender: Sender | None = None
     notifier: PgNotifier | None = None
     listener: PgListener | None = None
     _listener_task: asyncio.Task[None] | None = None
+    runner: GatewayRunner | None = None
+    _runner_task: asyncio.Task[None] | None = None
+    _upstream: Upstream | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, admin_key: str | None = None) -> System:
@@ -86,6 +104,9 @@ class System:
         account_repo = AccountRepository(db)
         endpoint_repo = EndpointRepository(db)
         delivery_repo = DeliveryRepository(db)
+        settler = Settler(ctx.new_id, generate_secret)
+        call_repo = CallRepository(db, settler)
+        runner_link = RunnerLink()
         return cls(
             settings=settings,
             db=db,
@@ -102,6 +123,12 @@ class System:
             ),
             deliveries=DeliveryService(delivery_repo, endpoint_repo, ctx),
             notifier=notifier,
+            catalog=CatalogService(
+                ApiRepository(db), call_repo, ctx, runner_link, settings.allow_networks
+            ),
+            calls=CallService(call_repo, ctx, runner_link, settings.allow_networks),
+            wallets=WalletService(WalletRepository(db), account_repo, ctx),
+            runner_link=runner_link,
         )
 
     async def start_worker(self) -> None:
@@ -114,17 +141,42 @@ class System:
             DeliveryRepository(self.db), self._sender, s, self.wakeup, self.metrics
         )
         self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
+        await self._start_runner()
         if not self.db.is_sqlite:
+            # Work published by other processes: wake both the deliveries and the calls.
             self.listener = PgListener(
-                self.db, self.wakeup.notify, check_every=max(1.0, min(s.poll_interval * 5, 10.0))
+                self.db, self._wake_all, check_every=max(1.0, min(s.poll_interval * 5, 10.0))
             )
             self._listener_task = asyncio.create_task(self.listener.run(), name="hookline-listen")
+
+    def _wake_all(self) -> None:
+        self.wakeup.notify()
+        if self.runner is not None:
+            self.runner.queued()
+
+    async def _start_runner(self) -> None:
+        """The gateway runner runs wherever the delivery worker does."""
+        s = self.settings
+        self._upstream = Upstream(allow=s.allow_networks, max_connections=s.call_concurrency)
+        await self._upstream.start()
+        runs = RunRepository(self.db, self.calls.repo.settler)
+        # Results it settles are deliveries: tell workers here and, on PostgreSQL, elsewhere.
+        deliveries = self.notifier if self.notifier is not None else self.wakeup
+        self.runner = GatewayRunner(runs, self._upstream, s, deliveries, self.metrics)
+        self.runner_link.target = self.runner
+        self._runner_task = asyncio.create_task(self.runner.run(), name="hookline-gateway")
 
     async def wait_worker(self) -> None:
         if self._worker_task is not None:
             await self._worker_task
 
     async def close(self) -> None:
+        if self.runner is not None and self._runner_task is not None:
+            self.runner_link.target = None
+            self.runner.stop()
+            await self._runner_task
+        if self._upstream is not None:
+            await self._upstream.close()
         if self.worker is not None and self._worker_task is not None:
             self.worker.stop()
             await self._worker_task

@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hookline import __version__
 from hookline.api import errors
 from hookline.api.responses import JSON
-from hookline.api.routes import accounts, events, system, webhooks
+from hookline.api.routes import accounts, apis, calls, events, money, system, webhooks
 from hookline.system import System
 
 
@@ -22,7 +22,7 @@ def create_app(sys: System) -> FastAPI:
     )
     app.state.system = sys
     errors.install(app)
-    for module in (system, accounts, webhooks, events):
+    for module in (system, accounts, webhooks, events, apis, calls, money):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=sys.settings.max_body_bytes)
     return app

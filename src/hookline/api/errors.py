@@ -28,6 +28,8 @@ STATUS: dict[type[errors.HooklineError], int] = {
     errors.PermissionDenied: 403,
     errors.PayloadTooLarge: 413,
     errors.StoreUnavailable: 503,
+    errors.PaymentRequired: 402,
+    errors.QuotaExceeded: 429,
 }
 
 

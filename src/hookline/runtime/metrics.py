@@ -39,3 +39,18 @@ class Metrics:
             "Worker database operations that failed and were retried",
             registry=self.registry,
         )
+        self.calls_accepted = Counter(
+            "hookline_calls_accepted", "Async API calls accepted", registry=self.registry
+        )
+        self.calls_finished = Counter(
+            "hookline_calls_finished",
+            "Async API calls ended, by final status",
+            ["status"],
+            registry=self.registry,
+        )
+        self.upstream_requests = Counter(
+            "hookline_upstream_requests",
+            "Requests to API upstreams, by status code or error class",
+            ["outcome"],
+            registry=self.registry,
+        )

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from hookline.domain.models import DeliveryStatus, Endpoint, EndpointStatus, Page
 from hookline.domain.signing import Scheme
+from hookline.store.accounts import DEFAULT_APP_UID
 from hookline.store.database import Database
 from hookline.store.pagination import fetch_page
-from hookline.store.tables import deliveries, endpoints
+from hookline.store.tables import applications, deliveries, endpoints
 
 
 def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
@@ -93,7 +94,14 @@ class EndpointRepository:
     async def list_page(
         self, account_id: str, *, cursor: str | None, limit: int, include_deleted: bool
     ) -> Page[Endpoint]:
-        stmt = sa.select(endpoints).where(endpoints.c.account_id == account_id)
+        # Only the default application's: the gateway keeps call-result endpoints in
+        # an application of its own.
+        default_app = sa.select(applications.c.id).where(
+            applications.c.account_id == account_id, applications.c.uid == DEFAULT_APP_UID
+        )
+        stmt = sa.select(endpoints).where(
+            endpoints.c.account_id == account_id, endpoints.c.app_id.in_(default_app)
+        )
         if not include_deleted:
             stmt = stmt.where(endpoints.c.status != EndpointStatus.DELETED.value)
         async with self.db.read() as conn:

@@ -174,3 +174,103 @@ attempts = sa.Table(
     sa.Column("error_detail", sa.Text()),
     sa.Index(None, "delivery_id", "id"),
 )
+
+# -- the gateway (async API calls) ---------------------------------------------------------
+# Amounts are integers in the smallest unit of the operator's currency (e.g. cents).
+
+wallets = sa.Table(
+    "wallets",
+    metadata,
+    # One per account that has ever called, earned or been credited; created on first use.
+    sa.Column("account_id", sa.String(40), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("balance", sa.BigInteger(), nullable=False),
+    sa.Column("reserved", sa.BigInteger(), nullable=False),
+    sa.Column("signing_secret", sa.String(300), nullable=False),
+    _time("created_at"),
+    _time("updated_at"),
+    sa.CheckConstraint("balance >= 0", name="ck_wallets_balance_not_negative"),
+    sa.CheckConstraint("reserved >= 0", name="ck_wallets_reserved_not_negative"),
+)
+
+apis = sa.Table(
+    "apis",
+    metadata,
+    _id(),
+    _ref("owner_id", "accounts.id"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("upstream_url", sa.Text(), nullable=False),
+    sa.Column("completion", sa.String(16), nullable=False),
+    sa.Column("timeout", sa.Float(), nullable=False),
+    sa.Column("price", sa.BigInteger(), nullable=False),
+    sa.Column("public", sa.Boolean(), nullable=False),
+    sa.Column("max_concurrency", sa.Integer()),
+    sa.Column("idempotent", sa.Boolean(), nullable=False),
+    sa.Column("test_calls", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    _time("created_at"),
+    _time("updated_at"),
+    sa.Index(None, "owner_id", "id"),
+    sa.Index(None, "status", "public"),
+)
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    _id(),
+    _ref("consumer_id", "accounts.id"),
+    _ref("api_id", "apis.id"),
+    sa.Column("owner_id", sa.String(40), nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.Text(), nullable=False),
+    sa.Column("params", sa.Text()),
+    sa.Column("body", sa.Text()),
+    sa.Column("webhook_url", sa.Text()),
+    _ref("endpoint_id", "endpoints.id", nullable=True),
+    sa.Column("progress_updates", sa.Boolean(), nullable=False),
+    sa.Column("idempotency_key", sa.String(255)),
+    sa.Column("test", sa.Boolean(), nullable=False),
+    sa.Column("price", sa.BigInteger(), nullable=False),
+    sa.Column("cost", sa.BigInteger(), nullable=False),
+    sa.Column("timeout", sa.Float(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("lease_owner", sa.String(64)),
+    _time("lease_expires_at", nullable=True),
+    _time("deadline", nullable=True),
+    sa.Column("callback_base", sa.Text()),
+    sa.Column("callback_token_hash", sa.String(64)),
+    sa.Column("progress", sa.Text()),
+    sa.Column("result_status_code", sa.Integer()),
+    sa.Column("result_body", sa.Text()),
+    sa.Column("error", sa.String(64)),
+    sa.Column("error_detail", sa.Text()),
+    _time("created_at"),
+    _time("started_at", nullable=True),
+    _time("completed_at", nullable=True),
+    _time("updated_at"),
+    sa.UniqueConstraint("consumer_id", "idempotency_key"),
+    sa.Index(None, "consumer_id", "id"),
+    sa.Index(None, "status", "api_id"),
+    sa.Index(None, "owner_id", "completed_at"),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts.id"),
+    # The entries of one settlement share this id (the call's id for call settlements).
+    sa.Column("settlement_id", sa.String(40), nullable=False),
+    sa.Column("call_id", sa.String(40)),
+    sa.Column("api_id", sa.String(40)),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger(), nullable=False),
+    sa.Column("note", sa.String(500)),
+    _time("created_at"),
+    sa.Index(None, "account_id", "id"),
+    sa.Index(None, "settlement_id"),
+)
+
+# The webhooks of a call are the messages whose idempotency key is the call's id.
+sa.Index(None, messages.c.account_id, messages.c.idempotency_key)
