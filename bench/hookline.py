@@ -66,7 +66,15 @@ async def start_serve(
     if not with_worker:
         argv.append("--no-worker")
     api = procs.start(f"{label}-serve", argv, logdir, env=settings)
-    m = await procs.wait_for_line(api, r"listening on (http://\S+)")
+    try:
+        m = await procs.wait_for_line(api, r"listening on (http://\S+)")
+    except RuntimeError:
+        if with_worker or "No such option: --no-worker" not in api.tail():
+            raise
+        # Versions whose CLI lost the negative flag still take the option's value.
+        argv[-1:] = ["--worker", "false"]
+        api = procs.start(f"{label}-serve-api", argv, logdir, env=settings)
+        m = await procs.wait_for_line(api, r"listening on (http://\S+)")
     workers = [api] if with_worker else []
     return Deployment(label, m.group(1), api, workers, settings, database_url)
 

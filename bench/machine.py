@@ -62,6 +62,8 @@ def describe(wrk: str | None) -> dict[str, Any]:
         "cpu_model": cpu,
         "memory_gib": round(mem_kb / 2**20, 1),
         "os": platform.platform(),
+        # Other work on the machine shares its cores with every measurement.
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "versions": versions,
     }
 

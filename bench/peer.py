@@ -31,8 +31,8 @@ from celery import Celery
 from requests.adapters import HTTPAdapter
 
 BROKER = os.environ.get("BENCH_PEER_BROKER", "redis://127.0.0.1:6379/13")
-CONCURRENCY = int(os.environ.get("BENCH_PEER_CONCURRENCY", "8"))
-POOL = os.environ.get("BENCH_PEER_POOL", "prefork")
+CONCURRENCY = int(os.environ.get("BENCH_PEER_CONCURRENCY", "32"))
+POOL = os.environ.get("BENCH_PEER_POOL", "threads")
 PREFETCH = int(os.environ.get("BENCH_PEER_PREFETCH", "16"))
 TIMEOUT = 15.0
 WORKER_ARGS = [

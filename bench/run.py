@@ -81,7 +81,7 @@ async def _measure(
         print(f"  raw Python (aiohttp): {c['requests_per_second']:,.0f} POST/s", flush=True)
 
     results["hookline"] = {}
-    if wanted("sqlite"):
+    if wanted("sqlite") or wanted("fanout") or wanted("failures"):
         print("hookline on SQLite (hookline serve: API + worker in one process)", flush=True)
         d = work / "sqlite"
         dep = await hookline.start_serve(
