@@ -88,7 +88,7 @@ async def start_split(
     env: dict[str, str],
     workers: int,
 ) -> Deployment:
-    """Schema first, then ``hookline serve --no-worker`` plus ``workers`` ×
+    """Schema first, then ``hookline serve --no-worker`` plus ``workers`` x
     ``hookline worker``, each its own process."""
     settings = {**BASE_ENV, **env, "HOOKLINE_DATABASE_URL": database_url}
     settings["HOOKLINE_DATA_DIR"] = str(data_dir)

@@ -195,7 +195,7 @@ async def open_loop(
     if tasks:
         await asyncio.gather(*tasks)
     expected = total * fanout
-    s = await receiver.wait_for(kind, expected, drain, idle=10.0)
+    s = await receiver.wait_for(kind, expected, drain, idle=min(10.0, drain / 3))
     arrived = s["counts"][kind]
     window = max(s["last_at"] - wall0, seconds) if arrived else seconds
     return {

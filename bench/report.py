@@ -29,14 +29,14 @@ def write(results: dict[str, Any], docs: Path) -> list[Path]:
 
 def _f(value: Any, digits: int = 0) -> str:
     if value is None:
-        return "–"
+        return "-"
     if isinstance(value, int | float):
         return f"{value:,.{digits}f}"
     return str(value)
 
 
 def _ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}×" if a and b else "–"
+    return f"{a / b:.2f}x" if a and b else "-"
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
@@ -59,8 +59,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     if best and peer:
         rows.append(
             (
-                "≥ 5× the Celery peer's deliveries/s",
-                f"{best / peer:.2f}× ({_f(best)} vs {_f(peer)} /s)",
+                "≥ 5x the Celery peer's deliveries/s",
+                f"{best / peer:.2f}x ({_f(best)} vs {_f(peer)} /s)",
                 "SQLite",
                 best / peer >= TARGET_PEER,
             )
@@ -97,7 +97,7 @@ def render(results: dict[str, Any]) -> str:
         f"({results['scale']['name']} scale, {_f(results.get('seconds'))} s).",
         "",
         f"Machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB memory, "
-        f"{m['os']}. Load average when the run began: {m.get('load_average', '–')}.",
+        f"{m['os']}. Load average when the run began: {m.get('load_average', '-')}.",
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",
@@ -118,11 +118,11 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     if wrk:
-        out.append(f"| wrk → receiver (C client, no persistence) | {_f(wrk)} | 1.00× | – | – |")
+        out.append(f"| wrk → receiver (C client, no persistence) | {_f(wrk)} | 1.00x | - | - |")
     if raw:
         out.append(
             f"| aiohttp → receiver (raw Python, no persistence) | {_f(raw)} | "
-            f"{_ratio(raw, wrk)} | 1.00× | – |"
+            f"{_ratio(raw, wrk)} | 1.00x | - |"
         )
     for label, r in results.get("hookline", {}).items():
         best = r["deliveries_per_second"]
@@ -135,7 +135,7 @@ def render(results: dict[str, Any]) -> str:
         s = results["peer"]["settings"]
         out.append(
             f"| Celery + Redis peer ({s['pool']}, concurrency {s['concurrency']}) | "
-            f"{_f(peer)} | {_ratio(peer, wrk)} | {_ratio(peer, raw)} | 1.00× |"
+            f"{_f(peer)} | {_ratio(peer, wrk)} | {_ratio(peer, raw)} | 1.00x |"
         )
     out += ["", "### Publish-to-receive latency at fixed offered rates (open loop)", ""]
     out += [
@@ -168,7 +168,7 @@ def render(results: dict[str, Any]) -> str:
             "",
             "### Backlog",
             "",
-            f"{_f(b['pending'])} pending deliveries ({_f(b['endpoints'])} webhooks × "
+            f"{_f(b['pending'])} pending deliveries ({_f(b['endpoints'])} webhooks x "
             f"{_f(b['events'])} events) built in {_f(b['build_seconds'])} s; database "
             f"{_f(b['database_bytes'] / 2**20)} MiB. One `hookline worker` then delivered "
             f"{_f(b['delivered_in_window'])} in {_f(b['drain_window_seconds'], 1)} s "
@@ -193,13 +193,13 @@ def render(results: dict[str, Any]) -> str:
             "| run | healthy delivered/s | healthy p50 ms | healthy p99 ms | unhealthy attempts |",
             "|---|---|---|---|---|",
             f"| all healthy | {_f(base['healthy_deliveries_per_second'])} | "
-            f"{_f(base['healthy_p50_ms'], 1)} | {_f(base['healthy_p99_ms'], 1)} | – |",
+            f"{_f(base['healthy_p50_ms'], 1)} | {_f(base['healthy_p99_ms'], 1)} | - |",
             f"| 10% unhealthy | {_f(mixed['healthy_deliveries_per_second'])} | "
             f"{_f(mixed['healthy_p50_ms'], 1)} | {_f(mixed['healthy_p99_ms'], 1)} | "
             f"{_f(mixed['unhealthy_attempts'])} |",
             "",
             "Reduction of healthy throughput: "
-            + (f"{red:.1%}" if red is not None else "–")
+            + (f"{red:.1%}" if red is not None else "-")
             + " (stated bound: at most 10%).",
         ]
     if results.get("skipped"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -85,7 +84,10 @@ async def _measure(
         print("hookline on SQLite (hookline serve: API + worker in one process)", flush=True)
         d = work / "sqlite"
         dep = await hookline.start_serve(
-            "sqlite", logdir, database_url=f"sqlite:///{d / 'hookline.db'}", data_dir=d,
+            "sqlite",
+            logdir,
+            database_url=f"sqlite:///{d / 'hookline.db'}",
+            data_dir=d,
             env=SQLITE_ENV,
         )
         try:
@@ -119,12 +121,16 @@ async def _measure(
                 print(f"hookline on PostgreSQL (API process + {workers} worker processes)")
                 async with machine.scratch_database() as url:
                     dep = await hookline.start_split(
-                        label, logdir, database_url=url, data_dir=work / label, env=PG_ENV,
+                        label,
+                        logdir,
+                        database_url=url,
+                        data_dir=work / label,
+                        env=PG_ENV,
                         workers=workers,
                     )
                     try:
                         r = await scenarios.throughput_and_latency(dep, rx, scale, label)
-                        r["processes"] = f"hookline serve --no-worker + {workers} × hookline worker"
+                        r["processes"] = f"hookline serve --no-worker + {workers} x hookline worker"
                         r["settings"] = _shown(dep.settings)
                         r["worker_peak_rss_mb"] = [
                             round(w.sample_peak() / 1024, 1) for w in dep.workers

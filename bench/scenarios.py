@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import hookline, load, procs
+from bench import hookline, load
 from bench.scale import Scale
 
 
@@ -28,6 +28,7 @@ async def throughput_and_latency(
         t = await load.saturate(rx, acct.publish_many, events=n, concurrency=4, chunk=100)
         out["throughput_batch"] = t.as_dict()
         print(f"  {tag}: batched publish -> {t.per_second:,.0f} deliveries/s", flush=True)
+
     async def singly(items: Sequence[dict[str, Any]]) -> None:
         for d in items:
             await acct.publish(d)
@@ -35,9 +36,7 @@ async def throughput_and_latency(
     t = await load.saturate(rx, singly, events=n, concurrency=c)
     out["throughput_single"] = t.as_dict()
     print(f"  {tag}: single publish  -> {t.per_second:,.0f} deliveries/s", flush=True)
-    best = max(
-        out.get("throughput_batch", {}).get("deliveries_per_second", 0), t.per_second
-    )
+    best = max(out.get("throughput_batch", {}).get("deliveries_per_second", 0), t.per_second)
     out["deliveries_per_second"] = round(best, 1)
     out["latency"] = []
     for f in scale.latency_fractions:
@@ -108,7 +107,12 @@ async def failure_mix(
             urls += [f"{rx.url}/ok/{case}/x{i}" for i in range(bad)]
         await acct.add_webhooks(urls)
         r = await load.open_loop(
-            rx, acct.publish, rate=rate, seconds=scale.failure_seconds, fanout=n, drain=30
+            rx,
+            acct.publish,
+            rate=rate,
+            seconds=scale.failure_seconds,
+            fanout=n,
+            drain=max(3.0, scale.failure_seconds * 1.5),
         )
         await acct.close()
         # Healthy deliveries: in the baseline every endpoint is healthy, so scale its
@@ -138,7 +142,7 @@ async def failure_mix(
 async def backlog(
     logdir: Path, datadir: Path, rx: load.Receiver, scale: Scale, env: dict[str, str]
 ) -> dict[str, Any]:
-    """Build ``endpoints × events`` pending deliveries with no worker running (as when
+    """Build ``endpoints x events`` pending deliveries with no worker running (as when
     every receiver or every worker is down), then start one ``hookline worker`` and
     measure how fast it drains them and how much memory it needs."""
     db_file = datadir / "backlog.db"
@@ -163,7 +167,7 @@ async def backlog(
     await acct.close()
     await api.stop()
     total = scale.backlog_endpoints * scale.backlog_events
-    size = sum(p.stat().st_size for p in datadir.glob("backlog.db*"))
+    size = await asyncio.to_thread(_size, datadir, "backlog.db*")
     print(f"  backlog: {total:,} pending built in {build:.0f} s, database {size / 2**20:.0f} MiB")
 
     await rx.reset()
@@ -196,3 +200,7 @@ async def backlog(
         "worker_peak_rss_mb": round(worker.peak_rss_kb / 1024, 1),
         "worker_rss_mb_samples": [round(k / 1024, 1) for k in rss[:: max(1, len(rss) // 30)]],
     }
+
+
+def _size(directory: Path, pattern: str) -> int:
+    return sum(p.stat().st_size for p in directory.glob(pattern))
