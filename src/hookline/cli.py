@@ -20,6 +20,8 @@ import uvicorn
 from pydantic import ValidationError
 
 from hookline import __version__
+from hookline.api.app import create_app
+from hookline.api.server import Server
 from hookline.config import Settings
 from hookline.store import migrate
 from hookline.store.database import Database
@@ -109,7 +111,6 @@ async def _serve(settings: Settings, *, with_worker: bool) -> None:
             await system.start_worker()
         sock = _bind(settings.host, settings.port)
         host, port = sock.getsockname()[:2]
-        from hookline.api.app import create_app
 
         config = uvicorn.Config(
             create_app(system),
@@ -119,7 +120,10 @@ async def _serve(settings: Settings, *, with_worker: bool) -> None:
             lifespan="off",
             server_header=False,
         )
-        server = uvicorn.Server(config)
+        server = Server(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, server.stop)
         shown = f"[{host}]" if ":" in host else host
         print(
             f"Hookline {__version__} listening on http://{shown}:{port} "
@@ -189,6 +193,41 @@ def migrate_command(*, settings: Settings) -> None:
             print(f"schema upgraded from {before or 'empty'} to {after}")
 
     _run(run())
+
+
+@app.command()
+def receive(
+    port: int = typer.Option(9000, help="port to listen on (127.0.0.1)"),
+    secret: str | None = typer.Option(None, help="verify signatures with this secret"),
+    header: str | None = typer.Option(None, help="sha256-hex scheme: the signature header"),
+    status: int = typer.Option(200, help="the HTTP status to answer with"),
+) -> None:
+    """A local receiver for trying Hookline out: prints every delivery it gets."""
+    from aiohttp import web
+
+    from hookline.receiver import InvalidSignature, verify
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        verdict = "not checked"
+        if secret:
+            try:
+                verify(secret, body, request.headers, header=header)
+                verdict = "valid"
+            except InvalidSignature as exc:
+                verdict = f"INVALID ({exc})"
+        print(
+            f"{request.method} {request.path} webhook-id={request.headers.get('webhook-id')} "
+            f"signature={verdict}\n{body.decode(errors='replace')}",
+            flush=True,
+        )
+        return web.Response(status=status, text="ok")
+
+    server = web.Application()
+    server.router.add_route("*", "/{tail:.*}", handle)
+    sock = _bind("127.0.0.1", port)
+    print(f"receiving on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    web.run_app(server, sock=sock, print=None, access_log=None)
 
 
 @app.command()

@@ -11,6 +11,7 @@ import httpx
 import uvicorn
 
 from hookline.api.app import create_app
+from hookline.api.server import Server
 from hookline.config import Settings
 from hookline.system import System
 
@@ -22,7 +23,7 @@ class Running:
     system: System
     url: str
     admin: httpx.AsyncClient
-    _server: uvicorn.Server
+    _server: Server
     _task: asyncio.Task[None]
 
     def client(self, key: str) -> httpx.AsyncClient:
@@ -66,11 +67,10 @@ async def start(settings: Settings, *, worker: bool = True) -> Running:
     sock.listen(128)
     sock.setblocking(False)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
+    # Signals belong to pytest; the test stops the server itself.
+    server = Server(
         uvicorn.Config(create_app(system), lifespan="off", access_log=False, log_level="warning")
     )
-    # Signals belong to pytest; the test stops the server itself.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)

@@ -56,3 +56,7 @@ class EventCreate(Strict):
     type: str = Field(min_length=1, max_length=255)
     data: Any = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class EventBatch(Strict):
+    events: list[EventCreate] = Field(min_length=1, max_length=500)

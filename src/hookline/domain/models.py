@@ -92,6 +92,16 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Published:
+    """The answer to publishing one event: the event (the first one, for a repeated
+    idempotency key), how many deliveries it fanned out to, and whether it is new."""
+
+    message: Message
+    deliveries: int
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: str
     message_id: str

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from hookline.config import Settings
 from hookline.domain.dispatch import Outcome, decide
-from hookline.domain.models import Dispatch
+from hookline.domain.models import DeliveryStatus, Dispatch
 from hookline.domain.retry import RetryPolicy
 from hookline.errors import HooklineError
 from hookline.runtime.metrics import Metrics
@@ -276,4 +276,7 @@ class DeliveryWorker:
             self.metrics.store_errors.inc()
             log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
             return False
+        if any(o.decision.status is DeliveryStatus.PENDING for o in batch):
+            # A retry is now scheduled: let the claim loop shorten its sleep to it.
+            self.wakeup.notify()
         return True

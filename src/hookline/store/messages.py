@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,10 @@ from hookline.domain.models import (
     EndpointStatus,
     Message,
     Page,
+    Published,
     Trigger,
 )
+from hookline.errors import StoreUnavailable
 from hookline.store.database import Database
 from hookline.store.endpoints import endpoint_from_row
 from hookline.store.pagination import fetch_page
@@ -36,58 +39,86 @@ def message_from_row(row: Any) -> Message:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
-    message: Message
-    deliveries: int
-    created: bool
+def _message_values(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "account_id": m.account_id,
+        "app_id": m.app_id,
+        "event_type": m.event_type,
+        "payload": m.payload.decode(),
+        "idempotency_key": m.idempotency_key,
+        "created_at": m.created_at,
+    }
+
+
+def _delivery_values(m: Message, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
+    return {
+        "id": delivery_id,
+        "message_id": m.id,
+        "endpoint_id": endpoint_id,
+        "account_id": m.account_id,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": m.created_at,
+        "trigger": Trigger.SCHEDULED.value,
+        "created_at": m.created_at,
+        "updated_at": m.created_at,
+    }
 
 
 @dataclass(slots=True)
 class _PublishRequest:
-    message: Message
-    select_endpoints: Callable[[list[Endpoint]], list[Endpoint]]
+    batch: Sequence[Message]
+    select_endpoints: Callable[[Message, list[Endpoint]], list[Endpoint]]
     new_delivery_id: Callable[[], str]
-    idempotency_expires_at: datetime | None
-    answer: asyncio.Future[Published]
+    idempotency_expires_at: datetime
+    answer: asyncio.Future[list[Published]]
 
 
-# How many publishes one group commit takes at most; the rest wait for the next one.
-MAX_GROUP = 256
+# How many messages one group commit takes at most (a single larger batch goes alone).
+MAX_GROUP_MESSAGES = 1000
 
 
 class MessageRepository:
     """Messages and their fan-out.
 
-    Publishes are group-committed: while one write transaction is running, the
-    publishes that arrive queue up, and the next transaction writes all of them, each in
-    its own savepoint, behind a single commit. A durable commit costs one disk flush, so
-    on a single-writer database (SQLite) this is what lets concurrent publishers go
-    faster than the disk can flush; nobody is answered before their commit.
+    Publishes are group-committed: while one write transaction runs, the publishes that
+    arrive queue up, and the next transaction writes all of them behind a single commit.
+    A durable commit costs a disk flush, so on a single-writer database (SQLite) this is
+    what lets concurrent publishers go faster than the disk flushes; nobody is answered
+    before their commit. If a group fails for a reason other than the store being
+    unavailable, each publish in it is written again alone, so one bad publish fails
+    alone.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: list[_PublishRequest] = []
+        self._queue: deque[_PublishRequest] = deque()
         self._writer: asyncio.Task[None] | None = None
 
     async def publish(
         self,
-        message: Message,
+        batch: Sequence[Message],
         *,
-        select_endpoints: Callable[[list[Endpoint]], list[Endpoint]],
+        select_endpoints: Callable[[Message, list[Endpoint]], list[Endpoint]],
         new_delivery_id: Callable[[], str],
-        idempotency_expires_at: datetime | None,
-    ) -> Published:
-        """Write the message and one pending delivery per selected endpoint, atomically.
+        idempotency_expires_at: datetime,
+    ) -> list[Published]:
+        """Write messages of one account and application, each with one pending delivery
+        per endpoint ``select_endpoints`` chooses, atomically.
 
-        With an idempotency key that is still live, nothing is written and the first
-        message is returned instead (``created`` is False).
+        A message whose idempotency key is still live (earlier, or earlier in this batch)
+        writes nothing and answers with the first message instead (``created`` False).
         """
-        answer: asyncio.Future[Published] = asyncio.get_running_loop().create_future()
+        if not batch:
+            return []
+        account_id, app_id = batch[0].account_id, batch[0].app_id
+        if any(m.account_id != account_id or m.app_id != app_id for m in batch):
+            raise ValueError("a publish batch belongs to one account and application")
+        answer: asyncio.Future[list[Published]] = asyncio.get_running_loop().create_future()
         self._queue.append(
             _PublishRequest(
-                message, select_endpoints, new_delivery_id, idempotency_expires_at, answer
+                batch, select_endpoints, new_delivery_id, idempotency_expires_at, answer
             )
         )
         if self._writer is None or self._writer.done():
@@ -96,111 +127,92 @@ class MessageRepository:
 
     async def _write_queued(self) -> None:
         while self._queue:
-            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-            done: list[tuple[_PublishRequest, Published | BaseException]] = []
+            group = [self._queue.popleft()]
+            size = len(group[0].batch)
+            while self._queue and size + len(self._queue[0].batch) <= MAX_GROUP_MESSAGES:
+                size += len(self._queue[0].batch)
+                group.append(self._queue.popleft())
             try:
-                async with self.db.write() as conn:
-                    endpoint_rows: dict[tuple[str, str], list[Endpoint]] = {}
-                    plain = [r for r in group if r.message.idempotency_key is None]
-                    if plain:
-                        done.extend(await self._write_plain(conn, plain, endpoint_rows))
-                    for req in group:
-                        if req.message.idempotency_key is None:
-                            continue
-                        try:
-                            async with conn.begin_nested():
-                                done.append((req, await self._write(conn, req, endpoint_rows)))
-                        except Exception as exc:  # this publish fails alone
-                            done.append((req, exc))
-            except BaseException as exc:  # the commit failed: nobody's event is stored
-                if not isinstance(exc, Exception):  # cancelled: fail what still waits, too
-                    group, self._queue = group + self._queue, []
-                for req in group:
-                    if not req.answer.done():
-                        req.answer.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for req, outcome in done:
-                if req.answer.done():  # the caller went away; the event is stored anyway
+                written = await self._write_group(group)
+            except StoreUnavailable as exc:
+                _settle(group, exc)
+            except Exception as exc:
+                if len(group) == 1:
+                    _settle(group, exc)
                     continue
-                if isinstance(outcome, BaseException):
-                    req.answer.set_exception(outcome)
-                else:
-                    req.answer.set_result(outcome)
+                for req in group:  # find the publish that broke the group: each alone
+                    try:
+                        alone = await self._write_group([req])
+                    except Exception as one:
+                        _settle([req], one)
+                    else:
+                        _settle([req], alone[0])
+            except BaseException as exc:  # cancelled: fail what still waits, too
+                _settle([*group, *self._queue], exc)
+                self._queue.clear()
+                raise
+            else:
+                for req, result in zip(group, written, strict=True):
+                    _settle([req], result)
 
-    async def _endpoints(
-        self, conn: Any, message: Message, cache: dict[tuple[str, str], list[Endpoint]]
-    ) -> list[Endpoint]:
-        """Active endpoints of the message's application; endpoints cannot change inside
-        this transaction, so one read serves the whole group."""
-        scope = (message.account_id, message.app_id)
-        found = cache.get(scope)
-        if found is None:
+    async def _write_group(self, group: list[_PublishRequest]) -> list[list[Published]]:
+        async with self.db.write() as conn:
+            active: dict[tuple[str, str], list[Endpoint]] = {}
+            return [await self._write_batch(conn, req, active) for req in group]
+
+    async def _write_batch(
+        self, conn: Any, req: _PublishRequest, cache: dict[tuple[str, str], list[Endpoint]]
+    ) -> list[Published]:
+        batch, select_endpoints = req.batch, req.select_endpoints
+        new_delivery_id, idempotency_expires_at = req.new_delivery_id, req.idempotency_expires_at
+        account_id, app_id = batch[0].account_id, batch[0].app_id
+        # Endpoints cannot change inside this transaction: one read serves the group.
+        active = cache.get((account_id, app_id))
+        if active is None:
             rows = await conn.execute(
                 sa.select(endpoints).where(
-                    endpoints.c.account_id == message.account_id,
-                    endpoints.c.app_id == message.app_id,
+                    endpoints.c.account_id == account_id,
+                    endpoints.c.app_id == app_id,
                     endpoints.c.status == EndpointStatus.ACTIVE.value,
                 )
             )
-            found = cache[scope] = [endpoint_from_row(r) for r in rows]
-        return found
-
-    async def _write_plain(
-        self,
-        conn: Any,
-        group: list[_PublishRequest],
-        cache: dict[tuple[str, str], list[Endpoint]],
-    ) -> list[tuple[_PublishRequest, Published]]:
-        """Publishes without an idempotency key cannot conflict with anything, so they
-        are written with one multi-row insert per table instead of row by row."""
-        message_rows: list[dict[str, Any]] = []
-        delivery_rows: list[dict[str, Any]] = []
-        done = []
-        for req in group:
-            message = req.message
-            chosen = req.select_endpoints(await self._endpoints(conn, message, cache))
-            message_rows.append(_message_values(message))
-            delivery_rows.extend(
-                _delivery_values(message, ep, req.new_delivery_id) for ep in chosen
-            )
-            done.append((req, Published(message=message, deliveries=len(chosen), created=True)))
-        await conn.execute(messages.insert(), message_rows)
-        if delivery_rows:
-            await conn.execute(deliveries.insert(), delivery_rows)
-        return done
-
-    async def _write(
-        self,
-        conn: Any,
-        req: _PublishRequest,
-        endpoint_rows: dict[tuple[str, str], list[Endpoint]],
-    ) -> Published:
-        message = req.message
-        now = message.created_at
-        key = message.idempotency_key
-        if key is not None:
-            earlier = await self._live_idempotent(conn, message.account_id, key, now)
-            if earlier is not None:
-                return earlier
-        chosen = req.select_endpoints(await self._endpoints(conn, message, endpoint_rows))
-        await conn.execute(messages.insert().values(**_message_values(message)))
-        if chosen:
-            await conn.execute(
-                deliveries.insert(),
-                [_delivery_values(message, ep, req.new_delivery_id) for ep in chosen],
-            )
-        if key is not None and req.idempotency_expires_at is not None:
-            await conn.execute(
-                idempotency_keys.insert().values(
-                    account_id=message.account_id,
-                    key=key,
-                    message_id=message.id,
-                    expires_at=req.idempotency_expires_at,
+            active = cache[(account_id, app_id)] = [endpoint_from_row(r) for r in rows]
+        results: list[Published] = []
+        new_messages: list[dict[str, Any]] = []
+        new_deliveries: list[dict[str, Any]] = []
+        new_keys: list[dict[str, Any]] = []
+        in_batch: dict[str, Published] = {}
+        for message in batch:
+            key = message.idempotency_key
+            if key is not None:
+                earlier = in_batch.get(key) or await self._live_idempotent(
+                    conn, account_id, key, message.created_at
                 )
-            )
-        return Published(message=message, deliveries=len(chosen), created=True)
+                if earlier is not None:
+                    results.append(Published(earlier.message, earlier.deliveries, False))
+                    continue
+            chosen = select_endpoints(message, active)
+            new_messages.append(_message_values(message))
+            new_deliveries += [_delivery_values(message, ep.id, new_delivery_id()) for ep in chosen]
+            published = Published(message=message, deliveries=len(chosen), created=True)
+            if key is not None:
+                in_batch[key] = published
+                new_keys.append(
+                    {
+                        "account_id": account_id,
+                        "key": key,
+                        "message_id": message.id,
+                        "expires_at": idempotency_expires_at,
+                    }
+                )
+            results.append(published)
+        if new_messages:
+            await conn.execute(messages.insert(), new_messages)
+        if new_deliveries:
+            await conn.execute(deliveries.insert(), new_deliveries)
+        if new_keys:
+            await conn.execute(idempotency_keys.insert(), new_keys)
+        return results
 
     async def _live_idempotent(
         self, conn: Any, account_id: str, key: str, now: datetime
@@ -256,29 +268,11 @@ class MessageRepository:
             )
 
 
-def _message_values(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "account_id": message.account_id,
-        "app_id": message.app_id,
-        "event_type": message.event_type,
-        "payload": message.payload.decode(),
-        "idempotency_key": message.idempotency_key,
-        "created_at": message.created_at,
-    }
-
-
-def _delivery_values(message: Message, ep: Endpoint, new_id: Callable[[], str]) -> dict[str, Any]:
-    now = message.created_at
-    return {
-        "id": new_id(),
-        "message_id": message.id,
-        "endpoint_id": ep.id,
-        "account_id": message.account_id,
-        "status": DeliveryStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "trigger": Trigger.SCHEDULED.value,
-        "created_at": now,
-        "updated_at": now,
-    }
+def _settle(requests: list[_PublishRequest], outcome: list[Published] | BaseException) -> None:
+    for req in requests:
+        if req.answer.done():  # the caller went away; what was written stays written
+            continue
+        if isinstance(outcome, BaseException):
+            req.answer.set_exception(outcome)
+        else:
+            req.answer.set_result(outcome)

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Header
 from hookline.api import responses as out
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.responses import JSON
-from hookline.api.schemas import EventCreate
+from hookline.api.schemas import EventBatch, EventCreate
+from hookline.domain.models import Published
+from hookline.services.events import EventInput
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -30,15 +32,29 @@ async def publish_event(
     if published.created:
         sys.metrics.events_published.inc()
         sys.metrics.deliveries_created.inc(published.deliveries)
-    return JSON(
-        {
-            "event_id": published.message.id,
-            "deliveries": published.deliveries,
-            "created_at": out.ts(published.message.created_at),
-            "duplicate": not published.created,
-        },
-        status_code=202,
+    return JSON(_published_out(published), status_code=202)
+
+
+@router.post("/events/batch", status_code=202, response_class=JSON)
+async def publish_events(body: EventBatch, account: AccountDep, sys: SystemDep) -> Any:
+    """Accept up to 500 events in one transaction: all of them, or none."""
+    published = await sys.events.publish_batch(
+        account,
+        [EventInput(e.type, orjson.dumps(e.data), e.idempotency_key) for e in body.events],
     )
+    created = [p for p in published if p.created]
+    sys.metrics.events_published.inc(len(created))
+    sys.metrics.deliveries_created.inc(sum(p.deliveries for p in created))
+    return JSON({"data": [_published_out(p) for p in published]}, status_code=202)
+
+
+def _published_out(p: Published) -> dict[str, Any]:
+    return {
+        "event_id": p.message.id,
+        "deliveries": p.deliveries,
+        "created_at": out.ts(p.message.created_at),
+        "duplicate": not p.created,
+    }
 
 
 @router.get("/events", response_class=JSON)

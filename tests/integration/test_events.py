@@ -1,0 +1,124 @@
+"""Publishing: batches, bad input, limits, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tests.support.receiver import Receiver
+from tests.support.server import Running
+
+
+async def test_batch_publish_is_one_transaction(hookline: Running, receiver: Receiver) -> None:
+    acme = await hookline.new_account()
+    await acme.post("/v1/webhooks", json={"callback_url": receiver.url, "events": ["a.*"]})
+    events = [{"type": "a.x", "data": {"i": i}} for i in range(20)] + [{"type": "b", "data": {}}]
+    r = await acme.post("/v1/events/batch", json={"events": events})
+    assert r.status_code == 202, r.text
+    out = r.json()["data"]
+    assert [e["deliveries"] for e in out] == [1] * 20 + [0]
+    await receiver.wait_for(20)
+    # One bad event refuses the whole batch: nothing is stored.
+    bad = [{"type": "a.ok", "data": {}}, {"type": "not valid!", "data": {}}]
+    r = await acme.post("/v1/events/batch", json={"events": bad})
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_event_type"
+    assert "events[1]" in r.json()["error"]
+    assert len((await acme.get("/v1/events", params={"limit": 250})).json()["data"]) == 21
+    await acme.aclose()
+
+
+async def test_batch_idempotency_within_and_across_batches(hookline: Running) -> None:
+    acme = await hookline.new_account()
+    first = (await acme.post("/v1/events", json={"type": "a", "idempotency_key": "k1"})).json()
+    r = await acme.post(
+        "/v1/events/batch",
+        json={
+            "events": [
+                {"type": "a", "idempotency_key": "k1"},
+                {"type": "a", "idempotency_key": "k2"},
+                {"type": "a", "idempotency_key": "k2"},
+            ]
+        },
+    )
+    got = r.json()["data"]
+    assert got[0]["event_id"] == first["event_id"]
+    assert got[0]["duplicate"] is True
+    assert got[1]["duplicate"] is False
+    assert got[2] == got[1] | {"duplicate": True}
+    await acme.aclose()
+
+
+async def test_batch_limits(hookline: Running) -> None:
+    acme = await hookline.new_account()
+    r = await acme.post("/v1/events/batch", json={"events": []})
+    assert r.status_code == 422
+    r = await acme.post("/v1/events/batch", json={"events": [{"type": "a"}] * 501})
+    assert r.status_code == 422
+    assert r.json()["code"] == "validation_error"
+    await acme.aclose()
+
+
+async def test_bad_requests_get_clear_json_errors(hookline: Running) -> None:
+    acme = await hookline.new_account()
+    r = await acme.post(
+        "/v1/events", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json() == {"error": "the body is not valid JSON", "code": "invalid_json"}
+    r = await acme.post("/v1/events", json={"type": 5, "data": {}})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "validation_error"
+    assert body["details"][0]["loc"] == ["body", "type"]
+    r = await acme.post("/v1/events", json={"data": {}})
+    assert r.status_code == 422
+    r = await acme.post("/v1/events", json={"type": "a", "data": {}, "extra": True})
+    assert r.status_code == 422
+    r = await acme.post("/v1/events", json={"type": "a b"})
+    assert r.json()["code"] == "invalid_event_type"
+    r = await acme.get("/v1/webhooks", params={"limit": 0})
+    assert r.status_code == 422
+    assert "Traceback" not in r.text
+    await acme.aclose()
+
+
+async def test_oversized_body_is_413(make_hookline) -> None:  # type: ignore[no-untyped-def]
+    running = await make_hookline(max_body_bytes=2048)
+    acme = await running.new_account()
+    big = {"type": "a", "data": {"blob": "x" * 4096}}
+    r = await acme.post("/v1/events", json=big)
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(4):
+            yield b" " * 1024  # no Content-Length: chunked, counted as it arrives
+
+    r = await acme.post(
+        "/v1/events", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert (await acme.post("/v1/events", json={"type": "a", "data": {}})).status_code == 202
+    await acme.aclose()
+
+
+async def test_health_and_metrics(hookline: Running, receiver: Receiver) -> None:
+    async with httpx.AsyncClient(base_url=hookline.url) as anon:
+        r = await anon.get("/health")
+        assert r.status_code == 200
+        assert r.json()["status"] == "ok"
+        acme = await hookline.new_account()
+        await acme.post("/v1/webhooks", json={"callback_url": receiver.url})
+        await acme.post("/v1/events", json={"type": "a", "data": {}})
+        await receiver.wait_for(1)
+        text = ""
+        for _ in range(50):
+            text = (await anon.get("/metrics")).text
+            if 'hookline_attempts_total{error="",outcome="success"} 1.0' in text:
+                break
+            await asyncio.sleep(0.05)
+        assert "hookline_events_published_total 1.0" in text
+        assert 'hookline_attempts_total{error="",outcome="success"} 1.0' in text
+        await acme.aclose()
