@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -17,7 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("ceiling", "sqlite", "fanout", "failures", "postgres", "peer", "backlog")
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # so every child process is stopped on the way out
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny counts; a smoke test")
     parser.add_argument(
