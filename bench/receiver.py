@@ -54,13 +54,14 @@ class Tally:
         self.latencies = array("d")
         self.first_at = 0.0
         self.last_at = 0.0
-        self.unique: set[bytes] | None = None
+        self.last_by_kind: dict[str, float] = {}
 
     def arrive(self, kind: str, body: bytes, now: float) -> None:
         self.counts[kind] += 1
         if not self.first_at:
             self.first_at = now
         self.last_at = now
+        self.last_by_kind[kind] = now
         if kind != "ok":
             return
         try:
@@ -83,6 +84,7 @@ class Tally:
             "counts": self.counts,
             "first_at": self.first_at,
             "last_at": self.last_at,
+            "last_by_kind": self.last_by_kind,
             "latency_samples": len(lat),
             "p50_ms": pct(50),
             "p95_ms": pct(95),

@@ -122,6 +122,9 @@ async def failure_mix(
         results[case] = {
             "healthy_delivered": round(r["deliveries_arrived"] * share),
             "healthy_expected": r["events"] * healthy,
+            "healthy_delivered_share": round(
+                r["deliveries_arrived"] * share / max(1, r["events"] * healthy), 4
+            ),
             "healthy_deliveries_per_second": round(r["achieved_deliveries_per_second"] * share, 1),
             "healthy_p50_ms": r["p50_ms"],
             "healthy_p99_ms": r["p99_ms"],
