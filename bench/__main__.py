@@ -37,7 +37,17 @@ def main() -> None:
     parser.add_argument(
         "--no-report", action="store_true", help="do not rewrite docs/benchmarks.md and the chart"
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite docs/benchmarks.md and the chart from the results JSON",
+    )
     args = parser.parse_args()
+    if args.report_only:
+        source = args.out or ROOT / "bench" / "results" / "latest.json"
+        written = report.write(json.loads(source.read_text()), ROOT / "docs")
+        print("report: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+        return
     scale = QUICK if args.quick else FULL
     out = args.out or ROOT / "bench" / "results" / f"{'quick' if args.quick else 'latest'}.json"
     command = "python -m bench" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])

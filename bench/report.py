@@ -35,6 +35,11 @@ def _f(value: Any, digits: int = 0) -> str:
     return str(value)
 
 
+def _share(run: dict[str, Any]) -> str:
+    share = run.get("healthy_delivered_share")
+    return f"{share:.1%}" if share is not None else "-"
+
+
 def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
@@ -190,18 +195,31 @@ def render(results: dict[str, Any]) -> str:
             f"{fm['unhealthy']['answer_500']} answer 500 and {fm['unhealthy']['time_out']} never "
             "answer within the delivery timeout.",
             "",
-            "| run | healthy delivered/s | healthy p50 ms | healthy p99 ms | unhealthy attempts |",
-            "|---|---|---|---|---|",
+            "| run | healthy delivered/s | healthy delivered | healthy p50 ms "
+            "| healthy p99 ms | unhealthy attempts |",
+            "|---|---|---|---|---|---|",
             f"| all healthy | {_f(base['healthy_deliveries_per_second'])} | "
-            f"{_f(base['healthy_p50_ms'], 1)} | {_f(base['healthy_p99_ms'], 1)} | - |",
+            f"{_share(base)} | {_f(base['healthy_p50_ms'], 1)} | "
+            f"{_f(base['healthy_p99_ms'], 1)} | - |",
             f"| 10% unhealthy | {_f(mixed['healthy_deliveries_per_second'])} | "
-            f"{_f(mixed['healthy_p50_ms'], 1)} | {_f(mixed['healthy_p99_ms'], 1)} | "
-            f"{_f(mixed['unhealthy_attempts'])} |",
+            f"{_share(mixed)} | {_f(mixed['healthy_p50_ms'], 1)} | "
+            f"{_f(mixed['healthy_p99_ms'], 1)} | {_f(mixed['unhealthy_attempts'])} |",
             "",
             "Reduction of healthy throughput: "
             + (f"{red:.1%}" if red is not None else "-")
             + " (stated bound: at most 10%).",
         ]
+    out += ["", "### Configurations", ""]
+    for label, r in results.get("hookline", {}).items():
+        env = ", ".join(f"`{k}={v}`" for k, v in sorted(r.get("settings", {}).items()))
+        out.append(f"- Hookline {label}: {r['processes']}; {env}; every other setting default.")
+    if "peer" in results:
+        ps = results["peer"]["settings"]
+        out.append("- Celery peer: " + "; ".join(f"{k}: `{v}`" for k, v in ps.items()) + ".")
+    sc = results["scale"]
+    out.append(
+        "- Scale: " + ", ".join(f"{k}={v}" for k, v in sc.items() if k != "install_wrk") + "."
+    )
     if results.get("skipped"):
         out += ["", "Skipped in this run: "]
         out += [f"- {k}: {why}" for k, why in results["skipped"].items()]
