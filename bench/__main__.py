@@ -32,7 +32,8 @@ def main() -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        help="results JSON (default: bench/results/latest.json, or quick.json with --quick)",
+        help="results JSON (default: bench/results/latest.json; quick.json with --quick, "
+        "partial.json with --only)",
     )
     parser.add_argument(
         "--no-report", action="store_true", help="do not rewrite docs/benchmarks.md and the chart"
@@ -49,7 +50,9 @@ def main() -> None:
         print("report: " + ", ".join(str(p.relative_to(ROOT)) for p in written))
         return
     scale = QUICK if args.quick else FULL
-    out = args.out or ROOT / "bench" / "results" / f"{'quick' if args.quick else 'latest'}.json"
+    # Only a full run of every part replaces the committed results.
+    name = "quick" if args.quick else "partial" if args.only else "latest"
+    out = args.out or ROOT / "bench" / "results" / f"{name}.json"
     command = "python -m bench" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
     print(f"{command}: {scale.name} run", flush=True)
     try:
