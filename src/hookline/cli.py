@@ -12,6 +12,7 @@ import logging
 import signal
 import socket
 import sys
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +24,9 @@ from hookline import __version__
 from hookline.api.app import create_app
 from hookline.api.server import Server
 from hookline.config import Settings
+from hookline.errors import StoreUnavailable
 from hookline.store import migrate
-from hookline.store.database import Database
-from hookline.system import System, ensure_admin_key
+from hookline.system import System, ensure_admin_key, open_database
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Hookline: self-hostable webhook delivery."
@@ -56,7 +57,14 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
                 annotation=annotation,
             )
         )
-    own = [p for p in inspect.signature(func).parameters.values() if p.name != "settings"]
+    # Resolved hints: with postponed annotations a bare "bool" string would hide
+    # --no-<flag> from Typer.
+    hints = typing.get_type_hints(func)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(func).parameters.values()
+        if p.name != "settings"
+    ]
 
     def command(**kwargs: Any) -> Any:
         values = {k: v for k, v in kwargs.items() if k in Settings.model_fields and v is not None}
@@ -82,12 +90,17 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _run(main: Any) -> None:
     try:
-        import uvloop
+        try:
+            import uvloop
 
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main)
-    except ImportError:
-        asyncio.run(main)
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(main)
+        except ImportError:
+            asyncio.run(main)
+    except StoreUnavailable as exc:
+        # At start-up (or migrating): say so in one line; a supervisor can retry.
+        typer.echo(f"hookline: {exc.message} ({exc.__cause__})", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -180,7 +193,7 @@ def migrate_command(*, settings: Settings) -> None:
     """Create or upgrade the database schema to this version's."""
 
     async def run() -> None:
-        db = Database(settings.sqlalchemy_url)
+        db = open_database(settings)
         try:
             before = await migrate.current_revision(db)
             await migrate.upgrade(db)

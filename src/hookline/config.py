@@ -56,6 +56,21 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=60.0, gt=0)
     poll_interval: float = Field(default=1.0, gt=0, le=60)
     shutdown_grace: float = Field(default=10.0, ge=0)
+    db_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="PostgreSQL connections each process keeps open"
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=1000, description="extra PostgreSQL connections allowed in bursts"
+    )
+    db_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="seconds to wait for a database connection before answering 503",
+    )
+    db_command_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="seconds one database statement may take"
+    )
     auto_migrate: bool = True
     log_level: str = "info"
 

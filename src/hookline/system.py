@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -25,6 +26,7 @@ from hookline.store.database import Database
 from hookline.store.deliveries import DeliveryRepository
 from hookline.store.endpoints import EndpointRepository
 from hookline.store.messages import MessageRepository
+from hookline.store.notify import PgListener, PgNotifier
 
 log = logging.getLogger("hookline")
 
@@ -45,6 +47,16 @@ def ensure_admin_key(settings: Settings) -> str:
     return key
 
 
+def open_database(settings: Settings) -> Database:
+    return Database(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connect_timeout=settings.db_connect_timeout,
+        command_timeout=settings.db_command_timeout,
+    )
+
+
 @dataclass
 class System:
     settings: Settings
@@ -58,14 +70,19 @@ class System:
     worker: DeliveryWorker | None = None
     _worker_task: asyncio.Task[None] | None = None
     _sender: Sender | None = None
+    notifier: PgNotifier | None = None
+    listener: PgListener | None = None
+    _listener_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, admin_key: str | None = None) -> System:
-        db = Database(settings.sqlalchemy_url)
+        db = open_database(settings)
         if settings.auto_migrate:
             await migrate.upgrade(db)
         wakeup = LocalWakeup()
-        ctx = Context(notifier=wakeup)
+        # On PostgreSQL other processes' workers must hear of new work too.
+        notifier = None if db.is_sqlite else PgNotifier(db, wakeup.notify)
+        ctx = Context(notifier=notifier or wakeup)
         account_repo = AccountRepository(db)
         endpoint_repo = EndpointRepository(db)
         delivery_repo = DeliveryRepository(db)
@@ -84,6 +101,7 @@ class System:
                 settings.idempotency_ttl,
             ),
             deliveries=DeliveryService(delivery_repo, endpoint_repo, ctx),
+            notifier=notifier,
         )
 
     async def start_worker(self) -> None:
@@ -96,6 +114,11 @@ class System:
             DeliveryRepository(self.db), self._sender, s, self.wakeup, self.metrics
         )
         self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
+        if not self.db.is_sqlite:
+            self.listener = PgListener(
+                self.db, self.wakeup.notify, check_every=max(1.0, min(s.poll_interval * 5, 10.0))
+            )
+            self._listener_task = asyncio.create_task(self.listener.run(), name="hookline-listen")
 
     async def wait_worker(self) -> None:
         if self._worker_task is not None:
@@ -105,6 +128,12 @@ class System:
         if self.worker is not None and self._worker_task is not None:
             self.worker.stop()
             await self._worker_task
+        if self._listener_task is not None:
+            self._listener_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener_task
+        if self.notifier is not None:
+            await self.notifier.close()
         if self._sender is not None:
             await self._sender.close()
         await self.db.close()

@@ -13,10 +13,25 @@ import pytest
 from standardwebhooks import Webhook
 
 from hookline.domain.signing import Scheme, generate_secret, signature_headers
-from tests.support.process import cli_env, run_cli, start_serve
+from tests.support.processes import HooklineProcess, hookline_env, kill_hard, run_cli
 from tests.support.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.slow
+
+
+def cli_env(tmp_path: Path, **settings: object) -> dict[str, str]:
+    """The embedded default: a SQLite file in the data directory."""
+    return hookline_env(f"sqlite:///{tmp_path / 'hookline.db'}", tmp_path, **settings)
+
+
+async def start_serve(
+    tmp_path: Path, env: dict[str, str] | None = None, **settings: object
+) -> HooklineProcess:
+    n = len(list(tmp_path.glob("serve-*.log")))  # noqa: ASYNC240 - a tmp dir listing
+    process = HooklineProcess(
+        ["serve"], env or cli_env(tmp_path, **settings), tmp_path / f"serve-{n}.log"
+    )
+    return await process.start()
 
 
 async def test_migrate_creates_then_reports_up_to_date(tmp_path: Path) -> None:
@@ -40,10 +55,10 @@ async def test_invalid_setting_is_a_clear_error(tmp_path: Path) -> None:
 async def test_serve_end_to_end(tmp_path: Path, receiver: Receiver) -> None:
     server = await start_serve(tmp_path)
     try:
-        async with server.client() as admin:
+        async with server.admin() as admin:
             assert (await admin.get("/health")).json()["status"] == "ok"
             created = (await admin.post("/v1/accounts", json={"name": "acme"})).json()
-        async with server.client(created["api_key"]["key"]) as acme:
+        async with server.admin(created["api_key"]["key"]) as acme:
             hook = (await acme.post("/v1/webhooks", json={"callback_url": receiver.url})).json()
             ev = await acme.post("/v1/events", json={"type": "job.done", "data": {"ok": 1}})
             assert ev.status_code == 202
@@ -60,16 +75,16 @@ async def test_admin_key_is_generated_when_not_configured(tmp_path: Path) -> Non
     try:
         key = (tmp_path / "admin_key").read_text().strip()
         assert (tmp_path / "admin_key").stat().st_mode & 0o777 == 0o600
-        async with server.client(key) as admin:
+        async with server.admin(key) as admin:
             assert (await admin.post("/v1/accounts", json={"name": "a"})).status_code == 201
     finally:
         await server.terminate()
 
 
 async def _account_with_hook(server, url: str, **hook):  # type: ignore[no-untyped-def]
-    async with server.client() as admin:
+    async with server.admin() as admin:
         key = (await admin.post("/v1/accounts", json={"name": "acme"})).json()["api_key"]["key"]
-    client = server.client(key)
+    client = server.admin(key)
     r = await client.post("/v1/webhooks", json={"callback_url": url, **hook})
     assert r.status_code == 201
     return client
@@ -117,7 +132,8 @@ async def test_deliveries_of_a_killed_process_are_sent_after_the_lease(
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
     await acme.aclose()
     await rx.wait_for(1)
-    await server.kill()  # SIGKILL: no release, the lease stays
+    kill_hard(server)  # SIGKILL: no release, the lease stays
+    await server.wait()
     assert _deliveries(tmp_path / "hookline.db")[0][0] == "sending"
 
     hang["on"] = False

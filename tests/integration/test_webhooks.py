@@ -175,6 +175,16 @@ async def test_bad_webhook_input(hookline: Running) -> None:
         ({"callback_url": "https://example.com", "secret": "short"}, 422, "invalid_secret"),
         ({"callback_url": "https://example.com", "headers": {"Host": "x"}}, 422, "invalid_headers"),
         (
+            {"callback_url": "https://example.com", "headers": {"X-A": "v\n"}},
+            422,
+            "invalid_headers",
+        ),
+        (
+            {"callback_url": "https://example.com", "headers": {"X-A": "a\r\nX-Evil: 1"}},
+            422,
+            "invalid_headers",
+        ),
+        (
             {"callback_url": "https://example.com", "signature": {"scheme": "md5"}},
             422,
             "validation_error",

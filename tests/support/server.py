@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -26,10 +26,15 @@ class Running:
     _server: Server
     _task: asyncio.Task[None]
 
+    _clients: list[httpx.AsyncClient] = field(default_factory=list)
+
     def client(self, key: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
+        """A client for this server; closed with it, even when a test fails midway."""
+        client = httpx.AsyncClient(
             base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
         )
+        self._clients.append(client)
+        return client
 
     async def new_account(self, name: str = "acme") -> httpx.AsyncClient:
         """A client authenticated as a freshly created account."""
@@ -40,6 +45,8 @@ class Running:
     async def stop(self) -> None:
         self._server.should_exit = True
         await self._task
+        for client in self._clients:
+            await client.aclose()
         await self.admin.aclose()
         await self.system.close()
 

@@ -48,7 +48,10 @@ def status_for(exc: errors.HooklineError) -> int:
 async def _hookline(_req: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.HooklineError)
     status = status_for(exc)
-    if status >= 500:
+    if isinstance(exc, errors.StoreUnavailable):
+        # One line each: an outage answers many requests, and the cause says enough.
+        log.warning("%s: %s", exc.code, exc.__cause__ or exc)
+    elif status >= 500:
         log.warning("%s: %s", exc.code, exc, exc_info=exc.__cause__)
     return error_response(status, exc.message, exc.code)
 

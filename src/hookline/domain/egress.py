@@ -1,8 +1,9 @@
 """Which network addresses deliveries may connect to.
 
-Private, loopback, link-local, multicast, reserved and unspecified addresses are refused
-unless an allow-list network contains them. Checks take the address actually connected
-to, so a name that resolves to an internal address is refused as well.
+Private, loopback, link-local, multicast, reserved, unspecified and other non-global
+(such as carrier-grade NAT) addresses are refused unless an allow-list network contains
+them. Checks take the address actually connected to, so a name that resolves to an
+internal address is refused as well.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def is_public(address: IPAddress) -> bool:
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
+        # Not "private" to ipaddress, yet not internet-routable either: 100.64.0.0/10
+        # (carrier-grade NAT), where some clouds serve instance metadata.
+        or not address.is_global
     )
 
 

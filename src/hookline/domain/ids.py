@@ -43,4 +43,4 @@ def id_time_ms(value: str) -> int:
 def is_valid_id(value: str, prefix: str) -> bool:
     """True when ``value`` looks like an id of this kind (cheap syntax check only)."""
     head, sep, body = value.partition("_")
-    return sep == "_" and head == prefix and bool(_BODY.match(body))
+    return sep == "_" and head == prefix and bool(_BODY.fullmatch(body))

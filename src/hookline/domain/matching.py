@@ -16,11 +16,11 @@ MAX_LENGTH = 255
 
 
 def is_valid_event_type(name: str) -> bool:
-    return len(name) <= MAX_LENGTH and bool(EVENT_TYPE.match(name))
+    return len(name) <= MAX_LENGTH and bool(EVENT_TYPE.fullmatch(name))
 
 
 def is_valid_pattern(pattern: str) -> bool:
-    return len(pattern) <= MAX_LENGTH and bool(PATTERN.match(pattern))
+    return len(pattern) <= MAX_LENGTH and bool(PATTERN.fullmatch(pattern))
 
 
 def matches(pattern: str, event_type: str) -> bool:

@@ -14,6 +14,7 @@ clamped to ``retry_after_max``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -99,7 +100,8 @@ def _optional_seconds(doc: dict[str, Any], name: str) -> float | None:
     if doc.get(name) is None:
         return None
     value = doc[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    # "not 0 < value < inf" also refuses NaN, which every comparison fails.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise InvalidRetryPolicy(f"{name} must be a positive number of seconds")
     return float(value)
 
@@ -144,7 +146,8 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # str.isdigit() alone admits "²" or "٣", which float() may refuse: HTTP means ASCII.
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -27,7 +27,8 @@ from functools import lru_cache
 from standardwebhooks import Webhook
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
-HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,63}$")
+# \Z, not $: callers use .match(), and $ would also accept a name ending in a newline.
+HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,63}\Z")
 
 
 class Scheme(StrEnum):

@@ -64,6 +64,7 @@ class DeliveryWorker:
         self._sending: dict[str, asyncio.Task[None]] = {}
         self._per_endpoint: defaultdict[str, int] = defaultdict(int)
         self._backlog = False
+        self.attempts_made = 0
         self._outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -88,7 +89,7 @@ class DeliveryWorker:
                     "could not record every outcome before stopping; "
                     "those deliveries will be sent again after their lease"
                 )
-            log.info("worker %s stopped", self.owner)
+            log.info("worker %s stopped after %d attempts", self.owner, self.attempts_made)
 
     # -- claiming ----------------------------------------------------------------------
 
@@ -180,6 +181,7 @@ class DeliveryWorker:
         try:
             now = self.clock()
             result = await self.sender.send(d, now)
+            self.attempts_made += 1
             made = d.attempts + 1
             policy = (
                 RetryPolicy.from_document(d.endpoint.retry_policy)

@@ -35,7 +35,7 @@ RESERVED_HEADERS = frozenset(
         "webhook-signature",
     }
 )
-_HEADER_VALUE = re.compile(r"^[^\r\n\x00]{0,1024}$")
+_HEADER_VALUE = re.compile(r"[^\r\n\x00]{0,1024}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +234,6 @@ class WebhookService:
         for name, value in headers.items():
             if not HEADER_NAME.match(name) or name.lower() in reserved:
                 raise InvalidInput(f"header {name!r} cannot be set", code="invalid_headers")
-            if not isinstance(value, str) or not _HEADER_VALUE.match(value):
+            if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
                 raise InvalidInput(f"header {name!r} has an invalid value", code="invalid_headers")
         return dict(headers)

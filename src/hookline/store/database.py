@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+APPLICATION_NAME = "hookline"
+
+
 class Database:
     """One engine and the transaction discipline of its backend.
 
@@ -33,23 +36,48 @@ class Database:
     :class:`StoreUnavailable`, keeping the driver error as ``__cause__``.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 30.0,
+        echo: bool = False,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.connect_timeout = connect_timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             _ensure_parent(url)
         else:
             kwargs |= {
                 "pool_size": pool_size,
-                "max_overflow": pool_size,
+                "max_overflow": max_overflow,
+                # A connection the server dropped while idle is replaced at checkout
+                # instead of failing the request that drew it.
                 "pool_pre_ping": True,
-                "pool_timeout": 10,
+                "pool_timeout": connect_timeout,
+                # Bounded waits everywhere, so an unreachable or stuck database turns
+                # into StoreUnavailable (a 503) rather than a hanging request.
+                "connect_args": {
+                    "timeout": connect_timeout,
+                    "command_timeout": command_timeout,
+                    "server_settings": {"application_name": APPLICATION_NAME},
+                },
             }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+
+    @property
+    def libpq_url(self) -> str:
+        """The URL without SQLAlchemy's driver suffix, for direct driver connections."""
+        plain = self.engine.url.set(drivername=self.engine.url.get_backend_name())
+        return plain.render_as_string(hide_password=False)
 
     @property
     def dialect(self) -> str:
@@ -71,18 +99,12 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _transaction(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        try:
+        with unavailable_as_store_error():
             async with self.engine.connect() as conn:
                 if write and self.is_sqlite:
                     await conn.execution_options(hookline_begin="BEGIN IMMEDIATE")
                 async with conn.begin():
                     yield conn
-        except exc.DBAPIError as error:
-            if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
-                raise StoreUnavailable() from error
-            raise
-        except _UNAVAILABLE as error:
-            raise StoreUnavailable() from error
 
     async def ping(self) -> None:
         async with self.read() as conn:
@@ -90,6 +112,19 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@contextlib.contextmanager
+def unavailable_as_store_error() -> Iterator[None]:
+    """Turn connection-level driver failures into :class:`StoreUnavailable`."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        if error.connection_invalidated or isinstance(error, _UNAVAILABLE):
+            raise StoreUnavailable() from error
+        raise
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable() from error
 
 
 def _ensure_parent(url: str) -> None:

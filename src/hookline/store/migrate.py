@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from hookline.store.database import Database
+from hookline.store.database import Database, unavailable_as_store_error
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it keeps two processes from migrating the same database at once.
@@ -32,8 +32,9 @@ async def current_revision(db: Database) -> str | None:
     def read(conn: sa.Connection) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
-    async with db.engine.connect() as conn:
-        return await conn.run_sync(read)
+    with unavailable_as_store_error():
+        async with db.engine.connect() as conn:
+            return await conn.run_sync(read)
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
@@ -42,7 +43,8 @@ async def upgrade(db: Database, revision: str = "head") -> None:
     def run(conn: sa.Connection) -> None:
         command.upgrade(alembic_config(conn), revision)
 
-    async with db.engine.begin() as conn:
-        if not db.is_sqlite:
-            await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({PG_LOCK_ID})"))
-        await conn.run_sync(run)
+    with unavailable_as_store_error():
+        async with db.engine.begin() as conn:
+            if not db.is_sqlite:
+                await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({PG_LOCK_ID})"))
+            await conn.run_sync(run)

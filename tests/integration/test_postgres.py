@@ -1,0 +1,99 @@
+"""PostgreSQL specifics: concurrent claims never overlap, and a stuck database answers
+503 instead of hanging."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from hookline.config import Settings
+from hookline.store.deliveries import DeliveryRepository
+from hookline.system import open_database
+from tests.support import postgres
+from tests.support.server import Running, make_settings, start
+
+DELIVERIES = 300
+CLAIMERS = 6
+
+
+@pytest.fixture
+async def on_postgres(postgres_url: str, tmp_path: Path) -> AsyncIterator[Running]:
+    """Hookline's API on PostgreSQL, without a worker: the test does the claiming."""
+    running = await start(
+        make_settings(tmp_path, database_url=postgres_url, db_command_timeout=1.0), worker=False
+    )
+    yield running
+    await running.stop()
+
+
+async def test_concurrent_claims_never_overlap(on_postgres: Running, postgres_url: str) -> None:
+    acme = await on_postgres.new_account()
+    for _ in range(3):
+        r = await acme.post("/v1/webhooks", json={"callback_url": "http://127.0.0.1:9/"})
+        assert r.status_code == 201, r.text
+    gate = asyncio.Semaphore(8)
+
+    async def publish(n: int) -> None:
+        async with gate:
+            r = await acme.post("/v1/events", json={"type": "a", "data": {"n": n}})
+        assert r.status_code == 202, r.text
+
+    await asyncio.gather(*(publish(n) for n in range(DELIVERIES // 3)))
+    await acme.aclose()
+
+    # Separate engines, as separate worker processes would have.
+    databases = [
+        open_database(Settings(database_url=postgres_url, db_pool_size=1)) for _ in range(CLAIMERS)
+    ]
+
+    async def claimer(k: int) -> list[str]:
+        repo = DeliveryRepository(databases[k])
+        mine: list[str] = []
+        while True:
+            now = datetime.now(UTC)
+            got = await repo.claim_due(
+                f"claimer-{k}", now=now, lease_until=now + timedelta(minutes=5), limit=7
+            )
+            if not got:
+                return mine
+            mine += [d.delivery_id for d in got]
+
+    try:
+        claimed = await asyncio.gather(*(claimer(k) for k in range(CLAIMERS)))
+    finally:
+        await asyncio.gather(*(db.close() for db in databases))
+    counts = Counter(d for ids in claimed for d in ids)
+    assert len(counts) == DELIVERIES
+    assert set(counts.values()) == {1}, "a delivery was claimed twice"
+    assert sum(1 for ids in claimed if ids) > 1, "the claimers did not run side by side"
+
+
+async def test_a_stuck_database_answers_503_not_a_hang(
+    on_postgres: Running, postgres_url: str
+) -> None:
+    acme = await on_postgres.new_account()
+    assert (await acme.get("/v1/webhooks")).status_code == 200
+    # Another session holds a lock that listing webhooks waits for.
+    blocker = await asyncpg.connect(postgres_url, timeout=5)
+    try:
+        async with blocker.transaction():
+            await blocker.execute("LOCK TABLE endpoints IN ACCESS EXCLUSIVE MODE")
+            r = await acme.get("/v1/webhooks")
+            assert r.status_code == 503
+            assert r.json()["code"] == "database_unavailable"
+            assert r.headers["retry-after"] == "1"
+        assert (await acme.get("/v1/webhooks")).status_code == 200
+    finally:
+        await blocker.close()
+        await acme.aclose()
+
+
+def test_postgres_helpers_name_databases_safely() -> None:
+    with pytest.raises(ValueError, match="unexpected database name"):
+        postgres._ident('x"; DROP DATABASE postgres; --')
