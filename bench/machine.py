@@ -57,7 +57,15 @@ def describe(wrk: str | None) -> dict[str, Any]:
         )
         m = re.search(r"v=(\S+)", out.stdout)
         versions["redis_server"] = m.group(1) if m else None
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent,
+    ).stdout.strip()
     return {
+        "commit": commit or None,
         "cpus": os.cpu_count(),
         "cpu_model": cpu,
         "memory_gib": round(mem_kb / 2**20, 1),

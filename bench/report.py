@@ -99,7 +99,9 @@ def render(results: dict[str, Any]) -> str:
     v = m["versions"]
     out = [
         f"Command: `{results.get('command', 'python -m bench')}` "
-        f"({results['scale']['name']} scale, {_f(results.get('seconds'))} s).",
+        f"({results['scale']['name']} scale, {_f(results.get('seconds'))} s"
+        + (f", at commit {m['commit']}" if m.get("commit") else "")
+        + ").",
         "",
         f"Machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB memory, "
         f"{m['os']}. Load average when the run began: {m.get('load_average', '-')}.",

@@ -12,9 +12,8 @@ from bench.scale import Scale
 
 # Hookline runs with its defaults except where a setting is needed to run at all here.
 SQLITE_ENV: dict[str, str] = {}
-# This version has no cross-process wake-up on PostgreSQL, so a separate API process
-# cannot wake the workers; they poll, at 0.1 s instead of the 1 s default.
-PG_ENV = {"HOOKLINE_POLL_INTERVAL": "0.1"}
+# On PostgreSQL the API process wakes the worker processes with NOTIFY; defaults too.
+PG_ENV: dict[str, str] = {}
 
 
 async def run(scale: Scale, *, only: set[str] | None = None) -> dict[str, Any]:
