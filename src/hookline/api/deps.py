@@ -10,7 +10,7 @@ from hookline.services.accounts import Principal
 from hookline.system import System
 
 
-def system(request: Request) -> System:
+async def system(request: Request) -> System:
     sys: System = request.app.state.system
     return sys
 

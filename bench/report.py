@@ -1,0 +1,267 @@
+"""Turn a results document into docs/benchmarks.md (the results part) and the latency
+chart. The prose around the numbers lives in bench/benchmarks.md.in; the run fills in
+``{{results}}``."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+TEMPLATE = Path(__file__).with_name("benchmarks.md.in")
+TARGET_CEILING = 0.60
+TARGET_PEER = 5.0
+TARGET_P99_MS = 50.0
+TARGET_RSS_MB = 300.0
+
+
+def write(results: dict[str, Any], docs: Path) -> list[Path]:
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    chart = docs / "bench-latency.png"
+    if _chart(results, chart):
+        written.append(chart)
+    page = docs / "benchmarks.md"
+    page.write_text(TEMPLATE.read_text().replace("{{results}}", render(results)))
+    written.append(page)
+    return written
+
+
+def _f(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int | float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _share(run: dict[str, Any]) -> str:
+    share = run.get("healthy_delivered_share")
+    return f"{share:.1%}" if share is not None else "-"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """(target, measured, against, met) rows."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    hl = results.get("hookline", {}).get("sqlite", {})
+    best = hl.get("deliveries_per_second")
+    raw = results.get("ceiling", {}).get("python", {}).get("requests_per_second")
+    if best and raw:
+        share = best / raw
+        rows.append(
+            (
+                "≥ 60% of the raw Python ceiling",
+                f"{share:.1%} ({_f(best)} of {_f(raw)} /s)",
+                "SQLite",
+                share >= TARGET_CEILING,
+            )
+        )
+    peer = results.get("peer", {}).get("deliveries_per_second")
+    if best and peer:
+        rows.append(
+            (
+                "≥ 5x the Celery peer's deliveries/s",
+                f"{best / peer:.2f}x ({_f(best)} vs {_f(peer)} /s)",
+                "SQLite",
+                best / peer >= TARGET_PEER,
+            )
+        )
+    for label, r in results.get("hookline", {}).items():
+        half = next((x for x in r.get("latency", []) if x["fraction_of_max"] == 0.5), None)
+        if half and half["p99_ms"] is not None:
+            rows.append(
+                (
+                    "p99 publish-to-receive < 50 ms at half of max",
+                    f"{_f(half['p99_ms'], 1)} ms at {_f(half['offered_deliveries_per_second'])}/s",
+                    label,
+                    half["p99_ms"] < TARGET_P99_MS,
+                )
+            )
+    b = results.get("backlog")
+    if b:
+        rows.append(
+            (
+                "worker RSS < 300 MB with 1,000,000 pending",
+                f"{_f(b['worker_peak_rss_mb'], 1)} MB with {_f(b['pending'])} pending",
+                "SQLite",
+                b["worker_peak_rss_mb"] < TARGET_RSS_MB,
+            )
+        )
+    return rows
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    v = m["versions"]
+    out = [
+        f"Command: `{results.get('command', 'python -m bench')}` "
+        f"({results['scale']['name']} scale, {_f(results.get('seconds'))} s"
+        + (f", at commit {m['commit']}" if m.get("commit") else "")
+        + ").",
+        "",
+        f"Machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB memory, "
+        f"{m['os']}. Load average when the run began: {m.get('load_average', '-')}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
+        "",
+        "### Targets",
+        "",
+        "| target | measured | on | met |",
+        "|---|---|---|---|",
+    ]
+    for target, measured, on, met in targets(results):
+        out.append(f"| {target} | {measured} | {on} | {'yes' if met else 'no'} |")
+    out += ["", "### Throughput (deliveries per second, end to end)", ""]
+    ceiling = results.get("ceiling", {})
+    raw = ceiling.get("python", {}).get("requests_per_second")
+    wrk = ceiling.get("wrk", {}).get("requests_per_second")
+    peer = results.get("peer", {}).get("deliveries_per_second")
+    out += [
+        "| system | deliveries/s | vs wrk | vs raw Python | vs Celery peer |",
+        "|---|---|---|---|---|",
+    ]
+    if wrk:
+        out.append(f"| wrk → receiver (C client, no persistence) | {_f(wrk)} | 1.00x | - | - |")
+    if raw:
+        out.append(
+            f"| aiohttp → receiver (raw Python, no persistence) | {_f(raw)} | "
+            f"{_ratio(raw, wrk)} | 1.00x | - |"
+        )
+    for label, r in results.get("hookline", {}).items():
+        best = r["deliveries_per_second"]
+        how = "batched" if "throughput_batch" in r else "single"
+        out.append(
+            f"| Hookline {label} ({r['processes']}; {how} publish) | {_f(best)} | "
+            f"{_ratio(best, wrk)} | {_ratio(best, raw)} | {_ratio(best, peer)} |"
+        )
+    if peer:
+        s = results["peer"]["settings"]
+        out.append(
+            f"| Celery + Redis peer ({s['pool']}, concurrency {s['concurrency']}) | "
+            f"{_f(peer)} | {_ratio(peer, wrk)} | {_ratio(peer, raw)} | 1.00x |"
+        )
+    out += ["", "### Publish-to-receive latency at fixed offered rates (open loop)", ""]
+    out += [
+        "| system | offered/s | share of its max | achieved/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    series = [(f"Hookline {k}", r) for k, r in results.get("hookline", {}).items()]
+    if "peer" in results:
+        series.append(("Celery peer", results["peer"]))
+    for name, r in series:
+        for x in r.get("latency", []):
+            out.append(
+                f"| {name} | {_f(x['offered_deliveries_per_second'])} | "
+                f"{x['fraction_of_max']:.0%} | {_f(x['achieved_deliveries_per_second'])} | "
+                f"{_f(x['p50_ms'], 1)} | {_f(x['p95_ms'], 1)} | {_f(x['p99_ms'], 1)} |"
+            )
+    fo = results.get("fanout")
+    if fo:
+        out += [
+            "",
+            "### Fan-out",
+            "",
+            f"One event to {_f(fo['endpoints'])} webhooks (SQLite): publish answered in "
+            f"{_f(fo['publish_ms'], 1)} ms, first delivery after {_f(fo['first_arrival_ms'], 1)} "
+            f"ms, all {_f(fo['arrived'])} delivered after {_f(fo['all_arrived_ms'], 1)} ms.",
+        ]
+    b = results.get("backlog")
+    if b:
+        out += [
+            "",
+            "### Backlog",
+            "",
+            f"{_f(b['pending'])} pending deliveries ({_f(b['endpoints'])} webhooks x "
+            f"{_f(b['events'])} events) built in {_f(b['build_seconds'])} s; database "
+            f"{_f(b['database_bytes'] / 2**20)} MiB. One `hookline worker` then delivered "
+            f"{_f(b['delivered_in_window'])} in {_f(b['drain_window_seconds'], 1)} s "
+            f"({_f(b['drain_deliveries_per_second'])}/s; first delivery after "
+            f"{_f(b['first_delivery_seconds'], 2)} s; "
+            f"{'all drained' if b['drained_all'] else 'the window ended before the backlog'}"
+            f"). Worker peak RSS: {_f(b['worker_peak_rss_mb'], 1)} MB.",
+        ]
+    fm = results.get("failure_mix")
+    if fm:
+        base, mixed = fm["all_healthy"], fm["mixed"]
+        red = fm["healthy_throughput_reduction"]
+        out += [
+            "",
+            "### Failure mix",
+            "",
+            f"{fm['endpoints']} webhooks, {_f(fm['offered_deliveries_per_second'])} deliveries/s "
+            f"offered for {fm['seconds']} s; in the mixed run "
+            f"{fm['unhealthy']['answer_500']} answer 500 and {fm['unhealthy']['time_out']} never "
+            "answer within the delivery timeout.",
+            "",
+            "| run | healthy delivered/s | healthy delivered | healthy p50 ms "
+            "| healthy p99 ms | unhealthy attempts |",
+            "|---|---|---|---|---|---|",
+            f"| all healthy | {_f(base['healthy_deliveries_per_second'])} | "
+            f"{_share(base)} | {_f(base['healthy_p50_ms'], 1)} | "
+            f"{_f(base['healthy_p99_ms'], 1)} | - |",
+            f"| 10% unhealthy | {_f(mixed['healthy_deliveries_per_second'])} | "
+            f"{_share(mixed)} | {_f(mixed['healthy_p50_ms'], 1)} | "
+            f"{_f(mixed['healthy_p99_ms'], 1)} | {_f(mixed['unhealthy_attempts'])} |",
+            "",
+            "Reduction of healthy throughput: "
+            + (f"{red:.1%}" if red is not None else "-")
+            + " (stated bound: at most 10%).",
+        ]
+    out += ["", "### Configurations", ""]
+    for label, r in results.get("hookline", {}).items():
+        env = ", ".join(f"`{k}={v}`" for k, v in sorted(r.get("settings", {}).items()))
+        out.append(f"- Hookline {label}: {r['processes']}; {env}; every other setting default.")
+    if "peer" in results:
+        ps = results["peer"]["settings"]
+        out.append("- Celery peer: " + "; ".join(f"{k}: `{v}`" for k, v in ps.items()) + ".")
+    sc = results["scale"]
+    out.append(
+        "- Scale: " + ", ".join(f"{k}={v}" for k, v in sc.items() if k != "install_wrk") + "."
+    )
+    if results.get("skipped"):
+        out += ["", "Skipped in this run: "]
+        out += [f"- {k}: {why}" for k, why in results["skipped"].items()]
+    return "\n".join(out)
+
+
+def _chart(results: dict[str, Any], path: Path) -> bool:
+    if importlib.util.find_spec("matplotlib") is None:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    series = [(f"Hookline {k}", r) for k, r in results.get("hookline", {}).items()]
+    if "peer" in results:
+        series.append(("Celery + Redis peer", results["peer"]))
+    for name, r in series:
+        pts = [x for x in r.get("latency", []) if x["p99_ms"] is not None]
+        if not pts:
+            continue
+        xs = [x["offered_deliveries_per_second"] for x in pts]
+        (line,) = ax.plot(xs, [x["p99_ms"] for x in pts], marker="o", label=f"{name} p99")
+        ax.plot(
+            xs,
+            [x["p50_ms"] for x in pts],
+            marker=".",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{name} p50",
+        )
+    ax.axhline(TARGET_P99_MS, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("offered deliveries per second (open loop)")
+    ax.set_ylabel("publish-to-receive latency (ms)")
+    ax.set_title("Latency against offered rate")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
