@@ -97,3 +97,31 @@ async def test_a_stuck_database_answers_503_not_a_hang(
 def test_postgres_helpers_name_databases_safely() -> None:
     with pytest.raises(ValueError, match="unexpected database name"):
         postgres._ident('x"; DROP DATABASE postgres; --')
+
+
+async def test_racing_publishes_with_one_idempotency_key_get_one_event(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two API processes that see the same key at the same moment both answer with the
+    one event that won, never an error."""
+    first = await start(make_settings(tmp_path, database_url=postgres_url), worker=False)
+    second = await start(make_settings(tmp_path, database_url=postgres_url), worker=False)
+    try:
+        r = await first.admin.post("/v1/accounts", json={"name": "acme"})
+        key = r.json()["api_key"]["key"]
+        clients = [first.client(key), second.client(key)]
+        for n in range(25):
+            answers = await asyncio.gather(
+                *(
+                    c.post("/v1/events", json={"type": "a", "idempotency_key": f"k{n}"})
+                    for c in clients
+                )
+            )
+            assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+            assert answers[0].json()["event_id"] == answers[1].json()["event_id"]
+            assert sorted(a.json()["duplicate"] for a in answers) == [False, True]
+        listed = await clients[0].get("/v1/events", params={"limit": 250})
+        assert len(listed.json()["data"]) == 25
+    finally:
+        await second.stop()
+        await first.stop()

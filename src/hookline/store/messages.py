@@ -88,7 +88,7 @@ class MessageRepository:
     what lets concurrent publishers go faster than the disk flushes; nobody is answered
     before their commit. If a group fails for a reason other than the store being
     unavailable, each publish in it is written again alone, so one bad publish fails
-    alone.
+    alone, and one that raced another process for an idempotency key finds the winner.
     """
 
     def __init__(self, db: Database) -> None:
@@ -136,11 +136,11 @@ class MessageRepository:
                 written = await self._write_group(group)
             except StoreUnavailable as exc:
                 _settle(group, exc)
-            except Exception as exc:
-                if len(group) == 1:
-                    _settle(group, exc)
-                    continue
-                for req in group:  # find the publish that broke the group: each alone
+            except Exception:
+                # Each publish again, alone: this isolates the one that broke a group, and
+                # answers a publish that lost an idempotency-key race to another process
+                # (its key is now visible) with the event that won.
+                for req in group:
                     try:
                         alone = await self._write_group([req])
                     except Exception as one:
