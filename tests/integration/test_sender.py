@@ -6,51 +6,20 @@ from datetime import UTC, datetime
 
 from hookline.domain import egress
 from hookline.domain.dispatch import ErrorClass
-from hookline.domain.models import Dispatch, Endpoint, EndpointStatus, Message, Trigger
-from hookline.domain.signing import Scheme, generate_secret
+from hookline.domain.models import Dispatch, Trigger
+from hookline.domain.signing import generate_secret
 from hookline.runtime.sender import Sender
+from tests.support.factories import make_endpoint, make_message
 from tests.support.receiver import Receiver
 
 
 def _dispatch(url: str) -> Dispatch:
-    now = datetime.now(UTC)
-    endpoint = Endpoint(
-        id="ep_1",
-        account_id="acct_1",
-        app_id="app_1",
-        url=url,
-        description="",
-        event_types=None,
-        secret=generate_secret(),
-        previous_secret=None,
-        previous_secret_expires_at=None,
-        scheme=Scheme.STANDARD,
-        signature_header=None,
-        retry_policy=None,
-        headers={},
-        status=EndpointStatus.ACTIVE,
-        disabled_reason=None,
-        failure_count=0,
-        first_failure_at=None,
-        last_failure_at=None,
-        created_at=now,
-        updated_at=now,
-    )
-    message = Message(
-        id="msg_1",
-        account_id="acct_1",
-        app_id="app_1",
-        event_type="a",
-        payload=b"{}",
-        idempotency_key=None,
-        created_at=now,
-    )
     return Dispatch(
         delivery_id="dlv_1",
         attempts=0,
         trigger=Trigger.SCHEDULED,
-        message=message,
-        endpoint=endpoint,
+        message=make_message(created_at=datetime.now(UTC)),
+        endpoint=make_endpoint(url=url, secret=generate_secret()),
     )
 
 

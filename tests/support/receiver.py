@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.support.arrivals import Arrivals
+
 
 @dataclass
 class Received:
@@ -35,8 +37,8 @@ class Receiver:
 
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script or (lambda _r, _n: Reply())
-        self.received: list[Received] = []
-        self._arrived = asyncio.Condition()
+        self._arrivals: Arrivals[Received] = Arrivals("receiver")
+        self.received = self._arrivals.items
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -66,10 +68,7 @@ class Receiver:
             body=await request.read(),
             at=time.monotonic(),
         )
-        n = len(self.received)
-        self.received.append(got)
-        async with self._arrived:
-            self._arrived.notify_all()
+        n = await self._arrivals.add(got)
         reply = self.script(got, n)
         if reply.delay:
             await asyncio.sleep(reply.delay)
@@ -77,18 +76,7 @@ class Receiver:
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait until at least ``count`` requests arrived; fail the test if they do not."""
-
-        async def enough() -> None:
-            async with self._arrived:
-                await self._arrived.wait_for(lambda: len(self.received) >= count)
-
-        try:
-            await asyncio.wait_for(enough(), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"receiver got {len(self.received)} requests, expected {count}"
-            ) from None
-        return self.received
+        return await self._arrivals.wait_for(count, timeout)
 
     async def quiet(self, seconds: float) -> int:
         """Wait ``seconds`` and return how many requests came in meanwhile."""

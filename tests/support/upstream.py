@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tests.support.arrivals import Arrivals
+
 
 @dataclass
 class Got:
@@ -36,12 +38,12 @@ async def ok(_got: Got, _n: int) -> tuple[int, Any, dict[str, str]]:
 class Upstream:
     def __init__(self, handler: Handler = ok) -> None:
         self.handler = handler
-        self.received: list[Got] = []
+        self._arrivals: Arrivals[Got] = Arrivals("upstream")
+        self.received = self._arrivals.items
         self.in_flight = 0
         self.max_in_flight = 0
         self.aborted = 0
         self.port = 0
-        self._arrived = asyncio.Condition()
         self._runner: web.AppRunner | None = None
 
     @property
@@ -70,12 +72,9 @@ class Upstream:
             headers={k.lower(): v for k, v in request.headers.items()},
             body=await request.read(),
         )
-        n = len(self.received)
-        self.received.append(got)
+        n = await self._arrivals.add(got)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        async with self._arrived:
-            self._arrived.notify_all()
         try:
             status, body, headers = await self.handler(got, n)
         except asyncio.CancelledError:
@@ -88,14 +87,4 @@ class Upstream:
         )
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Got]:
-        async def enough() -> None:
-            async with self._arrived:
-                await self._arrived.wait_for(lambda: len(self.received) >= count)
-
-        try:
-            await asyncio.wait_for(enough(), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                f"upstream got {len(self.received)} requests, expected {count}"
-            ) from None
-        return self.received
+        return await self._arrivals.wait_for(count, timeout)

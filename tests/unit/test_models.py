@@ -13,6 +13,7 @@ from hookline.domain.models import (
     Trigger,
 )
 from hookline.domain.signing import Scheme
+from tests.support.factories import make_endpoint
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -20,25 +21,9 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 def endpoint(
     previous_secret: str | None = None, previous_expires_at: datetime | None = None
 ) -> Endpoint:
-    return Endpoint(
-        id="ep_1",
-        account_id="acct_1",
-        app_id="app_1",
-        url="https://example.com/hook",
-        description="",
-        event_types=None,
-        secret="whsec_current",
+    return make_endpoint(
         previous_secret=previous_secret,
         previous_secret_expires_at=previous_expires_at,
-        scheme=Scheme.STANDARD,
-        signature_header=None,
-        retry_policy=None,
-        headers={},
-        status=EndpointStatus.ACTIVE,
-        disabled_reason=None,
-        failure_count=0,
-        first_failure_at=None,
-        last_failure_at=None,
         created_at=NOW,
         updated_at=NOW,
     )
