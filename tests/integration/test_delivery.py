@@ -11,7 +11,7 @@ import orjson
 from standardwebhooks import Webhook
 
 from tests.support.receiver import Receiver, Reply
-from tests.support.server import Running
+from tests.support.server import Running, settled
 
 
 async def _hook(client, url: str, **extra):  # type: ignore[no-untyped-def]
@@ -110,7 +110,7 @@ async def test_retries_until_success_with_the_same_webhook_id(
     got = await flaky.wait_for(3)
     assert len({r.headers["webhook-id"] for r in got}) == 1
     assert len({r.body for r in got}) == 1
-    detail = await _settled(acme, ev["event_id"])
+    detail = await settled(acme, ev["event_id"])
     (delivery,) = detail["deliveries"]
     assert delivery["status"] == "succeeded"
     assert delivery["attempt_count"] == 3
@@ -121,19 +121,6 @@ async def test_retries_until_success_with_the_same_webhook_id(
     await acme.aclose()
 
 
-async def _settled(client, event_id: str, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    """The event once none of its deliveries is pending or sending."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        detail = (await client.get(f"/v1/events/{event_id}")).json()
-        if all(d["status"] not in ("pending", "sending") for d in detail["deliveries"]):
-            return detail
-        if loop.time() > end:
-            raise AssertionError(f"deliveries did not settle: {detail['deliveries']}")
-        await asyncio.sleep(0.05)
-
-
 async def test_exhausted_delivery_fails_and_webhook_records_it(
     hookline: Running, make_receiver
 ) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +128,7 @@ async def test_exhausted_delivery_fails_and_webhook_records_it(
     acme = await hookline.new_account()
     hook = await _hook(acme, down.url, retry_policy={"schedule": [0.1]})
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    detail = await _settled(acme, ev["event_id"])
+    detail = await settled(acme, ev["event_id"])
     assert detail["deliveries"][0]["status"] == "failed"
     assert detail["deliveries"][0]["attempt_count"] == 2
     assert len(down.received) == 2
@@ -171,7 +158,7 @@ async def test_exponential_policy_is_followed(hookline: Running, make_receiver) 
         retry_policy={"min_delay": 0.1, "max_delay": 0.2, "max_attempts": 3},
     )
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    detail = await _settled(acme, ev["event_id"])
+    detail = await settled(acme, ev["event_id"])
     assert detail["deliveries"][0]["attempt_count"] == 3
     gaps = [b.at - a.at for a, b in zip(down.received, down.received[1:], strict=False)]
     assert all(g >= 0.05 for g in gaps), gaps  # jitter keeps it within [min/2.., max]
@@ -186,7 +173,7 @@ async def test_redirect_is_a_failure_and_not_followed(hookline: Running, make_re
     acme = await hookline.new_account()
     await _hook(acme, redirecting.url, retry_policy={"schedule": [0.1]})
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    detail = await _settled(acme, ev["event_id"])
+    detail = await settled(acme, ev["event_id"])
     assert detail["deliveries"][0]["status"] == "failed"
     assert [a["status_code"] for a in detail["deliveries"][0]["attempts"]] == [302, 302]
     assert target.received == []
@@ -204,8 +191,8 @@ async def test_timeout_and_connection_errors(make_hookline, make_receiver) -> No
     await _hook(acme, closed_url, retry_policy={"schedule": []}, events=["closed"])
     e1 = (await acme.post("/v1/events", json={"type": "slow", "data": {}})).json()
     e2 = (await acme.post("/v1/events", json={"type": "closed", "data": {}})).json()
-    a1 = (await _settled(acme, e1["event_id"]))["deliveries"][0]["attempts"][0]
-    a2 = (await _settled(acme, e2["event_id"]))["deliveries"][0]["attempts"][0]
+    a1 = (await settled(acme, e1["event_id"]))["deliveries"][0]["attempts"][0]
+    a2 = (await settled(acme, e2["event_id"]))["deliveries"][0]["attempts"][0]
     assert a1["error"] == "timeout"
     assert a1["status_code"] is None
     assert a2["error"] == "connection_error"
@@ -217,7 +204,7 @@ async def test_gone_disables_the_webhook(hookline: Running, make_receiver) -> No
     acme = await hookline.new_account()
     hook = await _hook(acme, gone.url, retry_policy={"schedule": [0.1, 0.1]})
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    detail = await _settled(acme, ev["event_id"])
+    detail = await settled(acme, ev["event_id"])
     assert detail["deliveries"][0]["status"] == "failed"
     assert len(gone.received) == 1
     wh = (await acme.get(f"/v1/webhooks/{hook['webhook_id']}")).json()
@@ -233,7 +220,7 @@ async def test_failing_for_too_long_disables(make_hookline, make_receiver) -> No
     acme = await running.new_account()
     hook = await _hook(acme, down.url, retry_policy={"schedule": [0.3]})
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    await _settled(acme, ev["event_id"])
+    await settled(acme, ev["event_id"])
     wh = (await acme.get(f"/v1/webhooks/{hook['webhook_id']}")).json()
     assert wh["disabled_reason"] == "failing"
     assert wh["active"] is False
@@ -258,14 +245,14 @@ async def test_manual_retry_of_a_failed_delivery(hookline: Running, make_receive
     acme = await hookline.new_account()
     await _hook(acme, rx.url, retry_policy={"schedule": []})
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    (delivery,) = (await _settled(acme, ev["event_id"]))["deliveries"]
+    (delivery,) = (await settled(acme, ev["event_id"]))["deliveries"]
     assert delivery["status"] == "failed"
     healthy["now"] = True
     r = await acme.post(f"/v1/deliveries/{delivery['delivery_id']}/retry")
     assert r.status_code == 202
     assert r.json()["status"] == "pending"
     await rx.wait_for(2)
-    (delivery,) = (await _settled(acme, ev["event_id"]))["deliveries"]
+    (delivery,) = (await settled(acme, ev["event_id"]))["deliveries"]
     assert delivery["status"] == "succeeded"
     assert [a["trigger"] for a in delivery["attempts"]] == ["scheduled", "manual"]
     assert rx.received[0].headers["webhook-id"] == rx.received[1].headers["webhook-id"]
@@ -339,7 +326,7 @@ async def test_response_body_is_truncated_to_4_kib(hookline: Running, make_recei
     acme = await hookline.new_account()
     await _hook(acme, chatty.url)
     ev = (await acme.post("/v1/events", json={"type": "a", "data": {}})).json()
-    detail = await _settled(acme, ev["event_id"])
+    detail = await settled(acme, ev["event_id"])
     assert len(detail["deliveries"][0]["attempts"][0]["response_body"]) == 4096
     await acme.aclose()
 

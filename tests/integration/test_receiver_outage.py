@@ -8,7 +8,7 @@ import itertools
 from datetime import datetime
 
 from tests.support.receiver import Receiver, Reply
-from tests.support.server import Running
+from tests.support.server import Running, settled
 
 SCHEDULE = [0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
 # Room for sending, recording and scheduling on a busy machine; far below any delay
@@ -44,7 +44,7 @@ async def test_receiver_down_then_failing_then_back_gets_everything(
     try:
         await back.wait_for(5 + len(ids), timeout=20)
         for event_id in ids:
-            detail = await _settled(acme, event_id)
+            detail = await settled(acme, event_id)
             (delivery,) = detail["deliveries"]
             assert delivery["status"] == "succeeded"
             attempts = delivery["attempts"]
@@ -67,15 +67,3 @@ def _follows_schedule(attempts: list[dict]) -> None:  # type: ignore[type-arg]
         ended = (start.timestamp() * 1000 + before["duration_ms"]) / 1000
         waited = datetime.fromisoformat(after["created_at"]).timestamp() - ended
         assert SCHEDULE[n] - 0.05 <= waited <= SCHEDULE[n] + SLACK, (n, waited, attempts)
-
-
-async def _settled(client, event_id: str, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        detail = (await client.get(f"/v1/events/{event_id}")).json()
-        if all(d["status"] not in ("pending", "sending") for d in detail["deliveries"]):
-            return detail
-        if loop.time() > end:
-            raise AssertionError(f"deliveries did not settle: {detail['deliveries']}")
-        await asyncio.sleep(0.05)

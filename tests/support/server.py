@@ -86,3 +86,17 @@ async def start(settings: Settings, *, worker: bool = True) -> Running:
         base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
     )
     return Running(system=system, url=url, admin=admin, _server=server, _task=task)
+
+
+async def settled(client: httpx.AsyncClient, event_id: str, timeout: float = 20.0) -> Any:
+    """The event (as GET /v1/events/{id} shows it) once none of its deliveries is
+    pending or sending; fails the test if that takes longer than ``timeout``."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        detail = (await client.get(f"/v1/events/{event_id}")).json()
+        if all(d["status"] not in ("pending", "sending") for d in detail["deliveries"]):
+            return detail
+        if loop.time() > end:
+            raise AssertionError(f"deliveries did not settle: {detail['deliveries']}")
+        await asyncio.sleep(0.05)

@@ -35,6 +35,12 @@ async def ok(_got: Got, _n: int) -> tuple[int, Any, dict[str, str]]:
     return 200, {"answer": 42}, {}
 
 
+async def stuck(_got: Got, _n: int) -> tuple[int, Any, dict[str, str]]:
+    """Never answers: the request stays open until it is aborted or the server stops."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
 class Upstream:
     def __init__(self, handler: Handler = ok) -> None:
         self.handler = handler
@@ -53,7 +59,9 @@ class Upstream:
     async def start(self) -> Upstream:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

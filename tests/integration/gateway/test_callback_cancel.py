@@ -12,7 +12,7 @@ from tests.integration.gateway.conftest import MakeParty
 from tests.support.gateway import balance, call, list_api, until_final, until_status
 from tests.support.receiver import Receiver
 from tests.support.server import Running
-from tests.support.upstream import Got, Upstream
+from tests.support.upstream import Got, Upstream, stuck
 
 
 async def accepted(_got: Got, _n: int) -> tuple[int, Any, dict[str, str]]:
@@ -118,12 +118,6 @@ async def test_callback_never_comes_times_out(
 async def test_cancel_running_hold_call_aborts_the_upstream_request(
     hookline: Running, receiver: Receiver, make_party: MakeParty
 ) -> None:
-    never = asyncio.Event()
-
-    async def stuck(_got: Got, _n: int) -> tuple[int, Any, dict[str, str]]:
-        await never.wait()
-        return 200, {}, {}
-
     upstream = await Upstream(stuck).start()
     try:
         owner = await make_party(hookline, "owner")
@@ -149,7 +143,6 @@ async def test_cancel_running_hold_call_aborts_the_upstream_request(
         assert again.status_code == 409
         assert again.json()["code"] == "call_finished"
     finally:
-        never.set()
         await upstream.stop()
 
 

@@ -3,7 +3,6 @@ receiver, real SQLite."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
@@ -13,7 +12,7 @@ from tests.integration.gateway.conftest import MakeParty
 from tests.support.gateway import balance, call, list_api, until_final
 from tests.support.receiver import Receiver
 from tests.support.server import Running
-from tests.support.upstream import Got, Upstream
+from tests.support.upstream import Got, Upstream, stuck
 
 
 async def test_hold_call_end_to_end(
@@ -195,12 +194,6 @@ async def test_other_errors_are_the_result(
 async def test_timeout_releases_and_tells_the_consumer(
     hookline: Running, receiver: Receiver, make_party: MakeParty
 ) -> None:
-    never = asyncio.Event()
-
-    async def stuck(_got: Got, _n: int) -> tuple[int, Any, dict[str, str]]:
-        await never.wait()
-        return 200, {}, {}
-
     upstream = await Upstream(stuck).start()
     try:
         owner = await make_party(hookline, "owner")
@@ -214,5 +207,4 @@ async def test_timeout_releases_and_tells_the_consumer(
         assert data["error"]["code"] == "timeout"
         assert await balance(consumer) == (9, 0)
     finally:
-        never.set()
         await upstream.stop()
