@@ -219,7 +219,19 @@ def cli() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency-calls", type=int, default=300)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="instead: Prefer: wait round trips against the upstream directly "
+        "(see bench/gateway_wait.py)",
+    )
+    args = parser.parse_args()
+    if args.wait:
+        from bench import gateway_wait
+
+        asyncio.run(gateway_wait.main(args))
+    else:
+        asyncio.run(main(args))
 
 
 if __name__ == "__main__":

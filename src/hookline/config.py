@@ -6,13 +6,14 @@ Every CLI flag maps to one of these fields; nothing here is created at import ti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hookline.domain.egress import IPNetwork, parse_networks
 from hookline.domain.retry import DEFAULT_SCHEDULE, InvalidRetryPolicy, RetryPolicy
+from hookline.store.sealing import parse_keys
 
 DEFAULT_DATA_DIR = ".hookline"
 
@@ -90,6 +91,86 @@ class Settings(BaseSettings):
         default=0.5, gt=0, le=60, description="first backoff before retrying an upstream"
     )
     log_level: str = "info"
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that seal stored secrets, comma-separated, newest first; "
+        "generated into the data dir if unset",
+    )
+    max_json_depth: int = Field(
+        default=64,
+        ge=2,
+        le=200,
+        description="deepest nesting of arrays and objects a JSON body may have (422 beyond)",
+    )
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="hookline worker: port of its own /metrics and /health, on --host (0: none)",
+    )
+    backlog_interval: float = Field(
+        default=5.0, gt=0, le=3600, description="seconds between backlog samples for /metrics"
+    )
+    metrics_webhook_labels: int = Field(
+        default=100,
+        ge=0,
+        le=100000,
+        description="webhooks with their own failure counter; the rest share one label",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text, or json: one JSON object per line"
+    )
+    failing_after: int = Field(
+        default=3,
+        ge=0,
+        le=1000,
+        description="publish hookline.delivery.failing when a delivery's first this many "
+        "attempts failed (0: never)",
+    )
+    response_body_limit: int = Field(
+        default=64 * 1024,
+        ge=0,
+        le=16 * 1024 * 1024,
+        description="bytes of each response body kept in the attempt log",
+    )
+    requeue_chunk: int = Field(
+        default=500,
+        ge=1,
+        le=10000,
+        description="deliveries a recover or bulk retry queues again per transaction",
+    )
+    call_progress_interval: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="at most one call.progress webhook per call in this many seconds",
+    )
+    call_result_retention: float = Field(
+        default=30 * 24 * 3600.0,
+        ge=0,
+        description="seconds a finished call keeps its result and request body before "
+        "they are expunged (the call record stays); 0 keeps them forever",
+    )
+    source_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a chain source stays with a worker that stopped renewing it",
+    )
+    source_block_range: int = Field(
+        default=100, ge=1, le=10000, description="blocks a source processes per step"
+    )
+    source_reorg_window: int = Field(
+        default=128, ge=1, le=100000, description="recent blocks kept to recover from a reorg"
+    )
+    source_rpc_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="seconds one JSON-RPC request may take"
+    )
+    source_retry_max: float = Field(
+        default=60.0, gt=0, description="longest backoff after a source's RPC errors"
+    )
+    source_concurrency: int = Field(
+        default=64, ge=1, le=10000, description="chain sources one worker follows at once"
+    )
 
     @field_validator("egress_allow", mode="before")
     @classmethod
@@ -101,6 +182,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"egress_allow: {exc}") from None
         return tuple(v.strip() for v in value)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())  # its message never repeats a key
+        return value
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

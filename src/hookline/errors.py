@@ -11,12 +11,15 @@
     ├── PayloadTooLarge          the request body is over the limit
     ├── PaymentRequired          the balance does not cover the price of a call
     ├── QuotaExceeded            a per-account allowance is used up
-    └── StoreUnavailable         the database cannot be reached right now
+    ├── StoreUnavailable         the database cannot be reached right now
+    └── SecretsUnreadable        stored secrets were sealed with a key not configured
 
 Only :mod:`hookline.api.errors` turns these into HTTP responses.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class HooklineError(Exception):
@@ -24,10 +27,18 @@ class HooklineError(Exception):
 
     code = "internal_error"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.message = message or (self.__doc__ or "").strip()
         if code is not None:
             self.code = code
+        # Where the problems are, for a client to show (e.g. {"path", "message"} each).
+        self.details = details
         super().__init__(self.message)
 
 
@@ -87,3 +98,9 @@ class QuotaExceeded(HooklineError):
     """An allowance of this account is used up."""
 
     code = "quota_exceeded"
+
+
+class SecretsUnreadable(HooklineError):
+    """Stored secrets were sealed with a key that HOOKLINE_SECRET_KEY does not hold."""
+
+    code = "secrets_unreadable"

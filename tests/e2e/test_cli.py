@@ -186,3 +186,18 @@ async def test_receive_prints_and_verifies_deliveries(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_help_shows_every_setting_whole_with_its_variable_type_and_default(
+    tmp_path: Path,
+) -> None:
+    from hookline.config import Settings
+
+    env = cli_env(tmp_path) | {"COLUMNS": "80"}  # a usual terminal: wrapped, never cut
+    code, out, _ = await run_cli("serve", "--help", env=env)
+    assert code == 0
+    flat = " ".join(out.split())
+    for name in Settings.model_fields:
+        assert f"HOOKLINE_{name.upper()}" in flat
+    assert "--port INTEGER [default: 8000] [env var: HOOKLINE_PORT]" in flat
+    assert "--delivery-timeout FLOAT [default: 15.0]" in flat

@@ -321,7 +321,10 @@ async def test_idempotency_key_expires(make_hookline) -> None:  # type: ignore[n
     await acme.aclose()
 
 
-async def test_response_body_is_truncated_to_4_kib(hookline: Running, make_receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_response_body_is_truncated_to_the_configured_limit(
+    make_hookline, make_receiver
+) -> None:  # type: ignore[no-untyped-def]
+    hookline = await make_hookline(response_body_limit=4096)
     chatty = await make_receiver(lambda _r, _n: Reply(200, "x" * 10_000))
     acme = await hookline.new_account()
     await _hook(acme, chatty.url)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,9 @@ import asyncpg
 import pytest
 
 from hookline.config import Settings
+from hookline.runtime.wakeup import CallWatch
 from hookline.store.deliveries import DeliveryRepository
+from hookline.store.notify import CALL_CHANNEL, PgListener, PgNotifier
 from hookline.system import open_database
 from tests.support import postgres
 from tests.support.server import Running, make_settings, start
@@ -48,8 +51,11 @@ async def test_concurrent_claims_never_overlap(on_postgres: Running, postgres_ur
     await acme.aclose()
 
     # Separate engines, as separate worker processes would have.
+    # The same keys too: a claim reads the endpoint's (sealed) secrets.
+    sealer = on_postgres.system.db.sealer
     databases = [
-        open_database(Settings(database_url=postgres_url, db_pool_size=1)) for _ in range(CLAIMERS)
+        open_database(Settings(database_url=postgres_url, db_pool_size=1), sealer)
+        for _ in range(CLAIMERS)
     ]
 
     async def claimer(k: int) -> list[str]:
@@ -125,3 +131,28 @@ async def test_racing_publishes_with_one_idempotency_key_get_one_event(
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_call_changes_reach_other_processes_listeners_with_the_call_id(
+    postgres_url: str,
+) -> None:
+    """``notify_call`` sends the call id; a listener elsewhere hands it to its waiters."""
+    db = open_database(Settings(database_url=postgres_url, db_pool_size=1))
+    watch = CallWatch()
+    listener = PgListener(db, watch.wake_all, channel=CALL_CHANNEL, on_payload=watch.wake)
+    task = asyncio.create_task(listener.run())
+    notifier = PgNotifier(db, lambda: None)
+    try:
+        await asyncio.wait_for(listener.connected.wait(), 10)
+        with watch.watching("call_mine") as mine, watch.watching("call_other") as other:
+            mine.clear()
+            other.clear()
+            notifier.notify_call("call_mine")
+            await asyncio.wait_for(mine.wait(), 10)
+            assert not other.is_set()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await notifier.close()
+        await db.close()

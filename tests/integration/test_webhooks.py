@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import httpx
+import orjson
 
 from tests.support.receiver import Receiver
 from tests.support.server import Running
@@ -75,17 +76,20 @@ async def test_patch_updates_and_disables(hookline: Running, receiver: Receiver)
     r = await acme.patch(f"/v1/webhooks/{hid}", json={"active": False})
     assert r.json()["active"] is False
     assert r.json()["disabled_reason"] == "manual"
-    # Events published while disabled are not fanned out to it.
+    # Events published while disabled are held for it, not sent (even once re-enabled).
     published = await acme.post("/v1/events", json={"type": "task.done", "data": {}})
     assert published.json()["deliveries"] == 0
+    assert published.json()["held"] == 1
     assert await receiver.quiet(0.3) == 0
 
     r = await acme.patch(f"/v1/webhooks/{hid}", json={"active": True})
     assert r.json()["active"] is True
     assert r.json()["disabled_reason"] is None
-    await acme.post("/v1/events", json={"type": "task.done", "data": {}})
+    second = await acme.post("/v1/events", json={"type": "task.done", "data": {}})
     got_requests = await receiver.wait_for(1)
     assert got_requests[0].path == "/new"
+    assert await receiver.quiet(0.3) == 0
+    assert orjson.loads(got_requests[0].body)["id"] == second.json()["event_id"]
     await acme.aclose()
 
 

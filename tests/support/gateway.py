@@ -12,7 +12,7 @@ import httpx
 from tests.support.processes import HooklineProcess, hookline_env
 from tests.support.server import Running
 
-FINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+FINAL = {"succeeded", "failed", "cancelled", "timed_out", "aborted"}
 
 
 @dataclass

@@ -25,6 +25,7 @@ from tests.support.server import ADMIN_KEY
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 _WORKER = re.compile(r"worker (\S+) started")
+_METRICS = re.compile(r"metrics and health on (http://\S+)")
 
 
 def hookline_env(database_url: str, data_dir: Path, **settings: Any) -> dict[str, str]:
@@ -44,6 +45,8 @@ def hookline_env(database_url: str, data_dir: Path, **settings: Any) -> dict[str
         "db_pool_size": 3,
         "db_max_overflow": 2,
         "log_level": "info",
+        # Workers' own metrics servers are off unless a test asks for one.
+        "metrics_port": 0,
     }
     values.update(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
@@ -61,6 +64,7 @@ class HooklineProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
         self.worker_name = ""
+        self.metrics_url = ""
 
     async def start(self, timeout: float = 30.0) -> HooklineProcess:
         with self.log.open("wb") as out:
@@ -83,6 +87,9 @@ class HooklineProcess:
                     self.url = found.group(1)
                 else:
                     self.worker_name = found.group(1)
+                    # Printed before the banner, when the worker serves metrics.
+                    metrics = _METRICS.search(self.output())
+                    self.metrics_url = metrics.group(1) if metrics else ""
                 return self
             if self.proc.returncode is not None or loop.time() > deadline:
                 raise AssertionError(f"hookline {self.args[0]} did not start:\n{self.output()}")

@@ -10,7 +10,6 @@ from hookline.domain.egress import (
     IPNetwork,
     address_allowed,
     is_public,
-    literal_host,
     parse_networks,
     url_problem,
 )
@@ -127,20 +126,6 @@ def test_parse_networks_strips_skips_blanks_and_accepts_host_bits() -> None:
 def test_parse_networks_refuses_what_is_not_a_network(bad: str) -> None:
     with pytest.raises(ValueError, match="does not appear to be"):
         parse_networks([bad])
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("http://127.0.0.1:8080/x", ipaddress.ip_address("127.0.0.1")),
-        ("https://[::1]/x", ipaddress.ip_address("::1")),
-        ("https://[::ffff:10.0.0.1]:443/", ipaddress.ip_address("::ffff:10.0.0.1")),
-        ("https://example.com/hook", None),
-        ("https://10.0.0.1.nip.io/", None),
-    ],
-)
-def test_literal_host(url: str, expected: object) -> None:
-    assert literal_host(url) == expected
 
 
 @pytest.mark.parametrize(

@@ -127,3 +127,15 @@ def test_a_trailing_newline_is_not_part_of_any_name(name: str) -> None:
     # what the grammar allows.
     assert not is_valid_event_type(name)
     assert not is_valid_pattern(name)
+
+
+def test_operational_events_need_an_explicit_pattern() -> None:
+    kind = "hookline.delivery.exhausted"
+    assert not subscribes(None, kind)
+    assert not subscribes(["*"], kind)
+    assert not subscribes(["delivery.*", "*"], kind)
+    assert subscribes(["hookline.*"], kind)
+    assert subscribes(["hookline.delivery.*"], kind)
+    assert subscribes([kind], kind)
+    assert not subscribes(["hookline.webhook.*"], kind)
+    assert subscribes(["*"], "hooklinex.a")

@@ -69,6 +69,7 @@ def test_stored_enum_values_are_stable() -> None:
         "succeeded",
         "failed",
         "cancelled",
+        "held",
     ]
     assert [s.value for s in EndpointStatus] == ["active", "disabled", "deleted"]
     assert [t.value for t in Trigger] == ["scheduled", "manual"]

@@ -7,24 +7,60 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline import __version__
 from hookline.api import errors
+from hookline.api.guard import InputGuard
+from hookline.api.idempotency import IdempotentPosts
+from hookline.api.openapi import HooklineAPI, serve_docs
+from hookline.api.request_context import RequestContext
 from hookline.api.responses import JSON
-from hookline.api.routes import accounts, apis, calls, events, money, system, webhooks
+from hookline.api.routes import (
+    accounts,
+    apis,
+    call_shapes,
+    calls,
+    deliveries,
+    event_types,
+    events,
+    listen,
+    money,
+    sources,
+    system,
+    webhooks,
+)
 from hookline.system import System
 
 
 def create_app(sys: System) -> FastAPI:
-    app = FastAPI(
+    app = HooklineAPI(
         title="Hookline",
         version=__version__,
         default_response_class=JSON,
-        docs_url="/docs",
+        docs_url=None,  # served from the package by serve_docs, never from a CDN
         redoc_url=None,
     )
     app.state.system = sys
     errors.install(app)
-    for module in (system, accounts, webhooks, events, apis, calls, money):
+    for module in (
+        system,
+        accounts,
+        webhooks,
+        events,
+        apis,
+        calls,
+        money,
+        deliveries,
+        call_shapes,
+        event_types,
+        listen,
+        sources,
+    ):
         app.include_router(module.router)
+    serve_docs(app)
+    # The last added runs outermost: request id, body limit, input guard, then the
+    # idempotency of POSTs, which so only ever stores requests that passed the guard.
+    app.add_middleware(IdempotentPosts, system=sys)
+    app.add_middleware(InputGuard, max_json_depth=sys.settings.max_json_depth)
     app.add_middleware(BodyLimit, limit=sys.settings.max_body_bytes)
+    app.add_middleware(RequestContext)
     return app
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
+from hookline import logs
 from hookline.services.accounts import Principal
 from hookline.system import System
 
@@ -18,10 +23,19 @@ async def system(request: Request) -> System:
 SystemDep = Annotated[System, Depends(system)]
 
 
+# Declares the bearer scheme in the OpenAPI (Swagger UI's Authorize button); the header
+# itself is checked by the account service, which answers 401 in Hookline's own shape.
+bearer = HTTPBearer(auto_error=False, description="an account's API key (hk_…), or the admin key")
+
+
 async def principal(
-    sys: SystemDep, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    sys: SystemDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
 ) -> Principal:
-    return await sys.accounts.authenticate(authorization)
+    who = await sys.accounts.authenticate(request.headers.get("authorization"))
+    logs.annotate(account_id=who.account_id or "admin")
+    return who
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
@@ -34,3 +48,15 @@ async def account_id(who: PrincipalDep) -> str:
 AccountDep = Annotated[str, Depends(account_id)]
 Limit = Annotated[int, Query(ge=1, le=250)]
 Cursor = Annotated[str | None, Query(max_length=64)]
+IdFilter = Annotated[str | None, Query(max_length=64)]
+
+
+def _iso_only(value: object) -> object:
+    # Pydantic would also read a bare number as a Unix time; the API documents ISO 8601.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+IsoTime = Annotated[datetime | None, Query(), BeforeValidator(_iso_only)]

@@ -7,7 +7,9 @@ unexpected is logged and answered with a bare 500.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from hookline import errors
+from hookline.api.limits import Refusal
 from hookline.api.responses import JSON
 
 log = logging.getLogger("hookline.api")
@@ -28,15 +31,24 @@ STATUS: dict[type[errors.HooklineError], int] = {
     errors.PermissionDenied: 403,
     errors.PayloadTooLarge: 413,
     errors.StoreUnavailable: 503,
+    errors.SecretsUnreadable: 503,
     errors.PaymentRequired: 402,
     errors.QuotaExceeded: 429,
 }
 
 
-def error_response(status: int, message: str, code: str, **extra: Any) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if status == 503:
-        headers = {"Retry-After": "1"}
+        headers["Retry-After"] = "1"
     return JSON({"error": message, "code": code, **extra}, status_code=status, headers=headers)
 
 
@@ -55,6 +67,8 @@ async def _hookline(_req: Request, exc: Exception) -> Response:
         log.warning("%s: %s", exc.code, exc.__cause__ or exc)
     elif status >= 500:
         log.warning("%s: %s", exc.code, exc, exc_info=exc.__cause__)
+    if exc.details is not None:
+        return error_response(status, exc.message, exc.code, details=exc.details)
     return error_response(status, exc.message, exc.code)
 
 
@@ -77,11 +91,42 @@ async def _validation(_req: Request, exc: Exception) -> Response:
     )
 
 
-async def _http(_req: Request, exc: Exception) -> Response:
+async def _http(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "route_not_found", 405: "method_not_allowed", 400: "bad_request"}
     message = "no such route" if exc.status_code == 404 else str(exc.detail)
-    return error_response(exc.status_code, message, codes.get(exc.status_code, "http_error"))
+    headers = dict(exc.headers or {})
+    allowed = allowed_methods(req) if exc.status_code == 405 else []
+    if allowed:  # else Starlette's own Allow stands (a route outside the document)
+        headers["Allow"] = ", ".join(allowed)
+    return error_response(
+        exc.status_code, message, codes.get(exc.status_code, "http_error"), headers
+    )
+
+
+def allowed_methods(req: Request) -> list[str]:
+    """The methods the OpenAPI document gives the most specific path template matching
+    this path (fewest parameters: ``POST /v1/events/batch``, not ``GET
+    /v1/events/{event_id}``). Starlette would name only the first matching route's."""
+    path = req.scope["path"][len(req.scope.get("root_path", "")) :]
+    found: list[tuple[int, list[str]]] = []
+    for template, operations in req.app.openapi().get("paths", {}).items():
+        if _template(template).fullmatch(path):
+            found.append((template.count("{"), [m.upper() for m in operations]))
+    if not found:
+        return []
+    fewest = min(count for count, _ in found)
+    return sorted({m for count, methods in found if count == fewest for m in methods})
+
+
+@functools.cache
+def _template(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
+
+
+async def _refusal(_req: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refusal)
+    return error_response(exc.problem.status, exc.problem.message, exc.problem.code)
 
 
 async def _unexpected(_req: Request, exc: Exception) -> Response:
@@ -93,4 +138,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.HooklineError, _hookline)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(Exception, _unexpected)

@@ -20,6 +20,15 @@ def api_out(a: Api, *, owner: bool) -> dict[str, Any]:
         "price": a.price,
         "max_concurrency": a.max_concurrency,
         "test_calls": a.test_calls,
+        "retry_on": (
+            {
+                "statuses": list(a.retry_on.statuses),
+                "backoff": a.retry_on.backoff,
+                "max_attempts": a.retry_on.max_attempts,
+            }
+            if a.retry_on is not None
+            else None
+        ),
         "created_at": ts(a.created_at),
     }
     if owner:
@@ -36,7 +45,11 @@ def api_out(a: Api, *, owner: bool) -> dict[str, Any]:
 
 
 def call_out(
-    c: Call, base_url: str, deliveries: list[tuple[str, Delivery]] | None = None
+    c: Call,
+    base_url: str,
+    deliveries: list[tuple[str, Delivery]] | None = None,
+    *,
+    queue_position: int | None = None,
 ) -> dict[str, Any]:
     status_url = f"{base_url}/v1/calls/{c.id}"
     out: dict[str, Any] = {
@@ -51,7 +64,21 @@ def call_out(
         "price": c.price,
         "cost": c.cost,
         "timeout": c.timeout,
-        "attempts": c.attempts,
+        "runs": c.attempts,
+        "attempts": [
+            {
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+                "at": ts(a.at),
+            }
+            for a in c.upstream_attempts
+        ],
+        "queue_position": queue_position,
+        "cancel_at": ts(c.cancel_at),
+        "webhook_events": list(c.webhook_events),
+        "result_expunged_at": ts(c.result_expunged_at),
+        "events_url": f"{status_url}/events",
         "awaiting_callback": c.awaiting_callback,
         "progress": c.progress,
         "result": (

@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from hookline.services.webhooks import MAX_EVENT_PATTERNS, MAX_HEADERS
+
+# Sizes of lists and maps, declared so that the OpenAPI states them (the service checks
+# the same numbers).
+Pattern = Annotated[str, Field(max_length=255)]
+HeaderName = Annotated[str, Field(max_length=64)]
+HeaderValue = Annotated[str, Field(max_length=1024)]
+Events = Annotated[list[Pattern] | None, Field(max_length=MAX_EVENT_PATTERNS)]
+Headers = Annotated[dict[HeaderName, HeaderValue] | None, Field(max_length=MAX_HEADERS)]
+RetryPolicyDoc = Annotated[dict[str, Any] | None, Field(max_length=8)]
+
+
+def _date_time_text(value: Any) -> Any:
+    """Only the ISO 8601 text the OpenAPI declares (``format: date-time``): pydantic
+    would also take a number (or a numeric string) as Unix seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time with a time zone")
+    try:
+        float(value)
+    except ValueError:
+        return value
+    raise ValueError("must be an ISO 8601 date-time with a time zone")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class Strict(BaseModel):
@@ -25,27 +61,47 @@ class Signature(Strict):
 
 
 class WebhookCreate(Strict):
-    callback_url: str = Field(max_length=2048)
+    callback_url: str | None = Field(default=None, max_length=2048)
     secret: str | None = Field(default=None, max_length=300)
-    events: list[str] | None = None
-    retry_policy: dict[str, Any] | None = Field(
+    events: Events = None
+    retry_policy: RetryPolicyDoc = Field(
         default=None,
         description='{"schedule": [1, 4, 16]} or {"min_delay": 30, "max_delay": 600, '
         '"max_attempts": 5, "max_age": 604800}',
     )
     signature: Signature | None = None
     description: str = Field(default="", max_length=1000)
-    headers: dict[str, str] | None = None
+    headers: Headers = None
+    send_traceparent: bool = False
+    secret_headers: list[str] | None = Field(default=None, max_length=32)
+    rules: list[Any] | None = Field(
+        default=None,
+        description='[{"field": "quantity", "operator": ">", "value": "5"}]: all must match',
+    )
+    mode: Literal["push", "listen"] = Field(
+        default="push",
+        description="listen: deliveries wait for `hookline listen` to stream them; "
+        "callback_url is then only a label (where the CLI forwards)",
+    )
+
+    @model_validator(mode="after")
+    def _push_needs_a_url(self) -> WebhookCreate:
+        if self.mode == "push" and self.callback_url is None:
+            raise ValueError("callback_url is required")
+        return self
 
 
 class WebhookUpdate(Strict):
     callback_url: str | None = Field(default=None, max_length=2048)
-    events: list[str] | None = None
-    retry_policy: dict[str, Any] | None = None
+    events: Events = None
+    retry_policy: RetryPolicyDoc = None
     signature: Signature | None = None
     description: str | None = Field(default=None, max_length=1000)
-    headers: dict[str, str] | None = None
+    headers: Headers = None
     active: bool | None = None
+    send_traceparent: bool | None = None
+    secret_headers: list[str] | None = Field(default=None, max_length=32)
+    rules: list[Any] | None = None
 
 
 class SecretRotate(Strict):
@@ -60,3 +116,58 @@ class EventCreate(Strict):
 
 class EventBatch(Strict):
     events: list[EventCreate] = Field(min_length=1, max_length=500)
+
+
+class Recover(Strict):
+    since: Timestamp
+    until: Timestamp | None = None
+    statuses: list[Literal["failed", "held"]] | None = Field(default=None, min_length=1)
+
+
+RetryStatus = Literal["failed", "held", "succeeded", "cancelled"]
+
+
+class BulkRetry(Strict):
+    webhook_id: str | None = Field(default=None, max_length=40)
+    event_type: str | None = Field(default=None, max_length=255)
+    status: RetryStatus | list[RetryStatus] | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
+
+
+class Resend(Strict):
+    webhook_id: str = Field(max_length=40)
+
+
+class TestEvent(Strict):
+    type: str | None = Field(default=None, min_length=1, max_length=255)
+    data: Any = None
+
+
+class EventTypeCreate(Strict):
+    # No coercion: "archived": 0 or "chain_id": "5" is refused, as the schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str = Field(default="", max_length=2000)
+    schema_: Any = Field(default=None, alias="schema")
+    example: Any = None
+
+
+class EventTypeUpdate(Strict):
+    # No coercion: "archived": 0 or "chain_id": "5" is refused, as the schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    description: str | None = Field(default=None, max_length=2000)
+    schema_: Any = Field(default=None, alias="schema")
+    example: Any = None
+    archived: bool | None = None
+
+
+class ListenReport(Strict):
+    session: str = Field(max_length=64)
+    status_code: int | None = None
+    response_body: str | None = Field(default=None, max_length=65536)
+    duration_ms: int = Field(default=0, ge=0, le=86_400_000)
+    error: str | None = Field(default=None, max_length=64)
+    error_detail: str | None = Field(default=None, max_length=1000)

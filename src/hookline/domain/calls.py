@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hookline.domain.envelope import format_time
-from hookline.domain.gateway import Call, CallStatus, LedgerKind, Outcome
+from hookline.domain.gateway import Call, CallStatus, LedgerKind, Outcome, RetryOn
 
 # Upstream answers worth another try: the upstream is overloaded or a proxy in front of
 # it could not reach it. Anything else the upstream says is the call's result.
@@ -23,9 +23,11 @@ COMPLETED_EVENT = "call.completed"
 PROGRESS_EVENT = "call.progress"
 
 
-def is_transient(status_code: int | None) -> bool:
-    """True for a connection failure (no status) or a retryable status."""
-    return status_code is None or status_code in TRANSIENT_STATUS
+def is_transient(status_code: int | None, retry_on: RetryOn | None = None) -> bool:
+    """True for a connection failure (no status) or a retryable status: the API's own
+    ``retry_on`` statuses when it declares them, else 429, 502, 503 and 504."""
+    statuses = retry_on.statuses if retry_on is not None else TRANSIENT_STATUS
+    return status_code is None or status_code in statuses
 
 
 def upstream_backoff(
@@ -43,9 +45,13 @@ def upstream_backoff(
     return min(delay, MAX_BACKOFF)
 
 
-def should_retry_upstream(attempts_made: int, delay: float, remaining: float) -> bool:
-    """Another attempt only within the attempt budget and before the call's deadline."""
-    return attempts_made < MAX_UPSTREAM_ATTEMPTS and delay < remaining
+def should_retry_upstream(
+    attempts_made: int, delay: float, remaining: float, retry_on: RetryOn | None = None
+) -> bool:
+    """Another attempt only within the attempt budget (the API's ``retry_on`` limit, else
+    MAX_UPSTREAM_ATTEMPTS) and before the call's deadline."""
+    limit = retry_on.max_attempts if retry_on is not None else MAX_UPSTREAM_ATTEMPTS
+    return attempts_made < limit and delay < remaining
 
 
 def outcome_of_response(status_code: int, body: Any) -> Outcome:
@@ -83,7 +89,7 @@ def settlement(
     *, status: CallStatus, price: int, consumer_id: str, owner_id: str
 ) -> tuple[int, list[Posting]]:
     """``(cost, postings)`` when a call ends. The reservation of ``price`` is released in
-    every case; only success captures it, as a charge to the consumer and an equal
+    every case; only success (a 2xx answer) captures it, as a charge to the consumer and an equal
     earning for the owner. Postings always sum to zero."""
     if status is not CallStatus.SUCCEEDED or price == 0:
         return 0, []
@@ -161,3 +167,98 @@ def call_terms(
     may ask for a shorter timeout than the API's but never a longer one."""
     price = 0 if test else api_price
     return price, min(timeout, api_timeout) if timeout is not None else api_timeout
+
+
+# -- waiting, deadlines, which webhooks, retries of a call ------------------------------
+
+STARTED_EVENT = "call.started"
+WEBHOOK_EVENTS = ("start", "progress", "completed")
+DEFAULT_WEBHOOK_EVENTS = ("completed",)
+MAX_WAIT = 60.0
+MAX_CANCEL_AFTER = 7 * 24 * 3600.0
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: str | float | int) -> float | None:
+    """Seconds from ``30``, ``30s``, ``5m``, ``1.5h``, ``250ms`` or ``2d``; None if it is
+    not a positive duration."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = value.strip().lower()
+        unit = next((u for u in ("ms", "s", "m", "h", "d") if text.endswith(u)), "")
+        number = text[: len(text) - len(unit)].strip() if unit else text
+        try:
+            seconds = float(number) * _UNITS.get(unit, 1.0)
+        except ValueError:
+            return None
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        return None
+    return seconds
+
+
+def prefer_wait(header: str | None) -> float | None:
+    """The ``wait`` preference of a ``Prefer`` header (RFC 7240), at most MAX_WAIT
+    seconds; None when it asks for none. Other preferences are ignored, as a malformed
+    ``wait`` is: a preference never makes a request fail."""
+    if not header:
+        return None
+    for part in header.split(","):
+        for pref in part.split(";"):
+            name, _, value = pref.strip().partition("=")
+            if name.strip().lower() == "wait":
+                try:
+                    seconds = float(value.strip().strip('"'))
+                except ValueError:
+                    return None
+                if seconds != seconds or seconds <= 0:
+                    return None
+                return min(seconds, MAX_WAIT)
+    return None
+
+
+def webhook_events(events: Sequence[str] | None, *, progress: bool) -> tuple[str, ...] | None:
+    """The webhooks a call sends, in canonical order; None when ``events`` names one that
+    does not exist. The older ``progress: true`` adds ``progress``."""
+    chosen = set(DEFAULT_WEBHOOK_EVENTS if events is None else events)
+    if not chosen <= set(WEBHOOK_EVENTS):
+        return None
+    if progress:
+        chosen.add("progress")
+    return tuple(e for e in WEBHOOK_EVENTS if e in chosen)
+
+
+def progress_webhook_due(last_sent: datetime | None, now: datetime, interval: float) -> bool:
+    """Progress webhooks are coalesced: at most one per ``interval`` seconds per call;
+    updates in between are kept in the call's event log and its latest ``progress``."""
+    return last_sent is None or (now - last_sent).total_seconds() >= interval
+
+
+def deadline_outcome(status: CallStatus) -> Outcome:
+    """What a call's own deadline (``cancel_after``) does: a call that never started is
+    ``aborted``; a running one is ``cancelled`` and its upstream request stopped. Both
+    release the reservation, so neither is charged."""
+    if status is CallStatus.QUEUED:
+        return Outcome(
+            CallStatus.ABORTED,
+            error="deadline",
+            error_detail="the call's cancel_after passed before it started",
+        )
+    return Outcome(
+        CallStatus.CANCELLED,
+        error="deadline",
+        error_detail="the call's cancel_after passed while it was running",
+    )
+
+
+def started_data(call: Call, at: datetime) -> dict[str, Any]:
+    """The ``data`` of a ``call.started`` webhook."""
+    return {
+        "request_id": call.id,
+        "api_id": call.api_id,
+        "status": CallStatus.RUNNING.value,
+        "attempt": call.attempts,
+        "at": format_time(at),
+    }

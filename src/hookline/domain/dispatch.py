@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hookline.domain.models import DeliveryStatus, Trigger
+from hookline.domain.models import DeliveryStatus, SentRequest, Trigger
 from hookline.domain.retry import RetryPolicy, next_delay, should_retry
 
-RESPONSE_BODY_LIMIT = 4096
+# The default for how much of a response body an attempt keeps (HOOKLINE_RESPONSE_BODY_LIMIT).
+RESPONSE_BODY_LIMIT = 64 * 1024
 
 
 class ErrorClass:
@@ -33,6 +34,8 @@ class SendResult:
     retry_after: float | None = None
     error: str | None = None
     error_detail: str | None = None
+    request: SentRequest | None = None
+    response_headers: tuple[tuple[str, str], ...] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -107,3 +110,7 @@ class Outcome:
     attempts_made: int
     result: SendResult
     decision: Decision
+    account_id: str = ""
+    app_id: str = ""
+    event_type: str = ""
+    test: bool = False

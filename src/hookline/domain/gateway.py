@@ -6,7 +6,7 @@ currency that has them). Hookline never converts or rounds money.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,6 +32,8 @@ class CallStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    # Its deadline (cancel_after) passed before it started: released, never forwarded.
+    ABORTED = "aborted"
 
     @property
     def is_final(self) -> bool:
@@ -65,6 +67,27 @@ class Api:
     status: ApiStatus
     created_at: datetime
     updated_at: datetime
+    retry_on: RetryOn | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamAttempt:
+    """One request to the upstream: its answer (or the failure to get one) and duration."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOn:
+    """An API's own rule for retrying its upstream: which statuses mean "try again", the
+    first backoff in seconds (doubling), and how many requests at most in all."""
+
+    statuses: tuple[int, ...]
+    backoff: float
+    max_attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +123,13 @@ class Call:
     updated_at: datetime
     # Running, and the upstream has taken it: only its callback or the deadline ends it.
     awaiting_callback: bool = False
+    # The consumer's deadline (cancel_after), counted from acceptance, queue time included.
+    cancel_at: datetime | None = None
+    # Which webhooks the consumer wants: a subset of start, progress, completed.
+    webhook_events: tuple[str, ...] = ("completed",)
+    # Every request made to the upstream for this call: status, error, duration.
+    upstream_attempts: tuple[UpstreamAttempt, ...] = ()
+    result_expunged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +137,7 @@ class Wallet:
     account_id: str
     balance: int  # spendable now
     reserved: int  # held for calls still open
-    signing_secret: str
+    signing_secret: str = field(repr=False)
     updated_at: datetime
 
 
@@ -141,6 +171,7 @@ class Outcome:
     result_body: Any = None
     error: str | None = None
     error_detail: str | None = None
+    attempts: tuple[UpstreamAttempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,23 @@ import re
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
-PREFIXES = frozenset({"acct", "app", "key", "ep", "msg", "dlv", "atmpt", "api", "call", "led"})
+PREFIXES = frozenset(
+    {
+        "acct",
+        "app",
+        "key",
+        "ep",
+        "msg",
+        "dlv",
+        "atmpt",
+        "api",
+        "call",
+        "led",
+        "job",
+        "evtype",
+        "src",
+    }
+)
 
 
 def new_id(prefix: str, now_ms: int, randomness: bytes | None = None) -> str:
@@ -44,3 +60,9 @@ def is_valid_id(value: str, prefix: str) -> bool:
     """True when ``value`` looks like an id of this kind (cheap syntax check only)."""
     head, sep, body = value.partition("_")
     return sep == "_" and head == prefix and bool(_BODY.fullmatch(body))
+
+
+def lowest_id(prefix: str, now_ms: int) -> str:
+    """The smallest id of this kind made at ``now_ms``: a time bound usable as an id bound
+    (``id >= lowest_id(since)`` is "made at or after since")."""
+    return new_id(prefix, max(0, now_ms), bytes(10))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -22,6 +22,16 @@ class DeliveryStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Published while its webhook was disabled: kept, not sent, until recovered.
+    HELD = "held"
+
+
+class DeliveryMode(StrEnum):
+    """How an endpoint's deliveries leave: the worker pushes them to its URL, or a
+    ``hookline listen`` session pulls them over a stream it opened."""
+
+    PUSH = "push"
+    LISTEN = "listen"
 
 
 class Trigger(StrEnum):
@@ -54,13 +64,14 @@ class Endpoint:
     url: str
     description: str
     event_types: tuple[str, ...] | None
-    secret: str
-    previous_secret: str | None
+    # Secrets and header values never show in a repr (logs, tracebacks, test output).
+    secret: str = field(repr=False)
+    previous_secret: str | None = field(repr=False)
     previous_secret_expires_at: datetime | None
     scheme: Scheme
     signature_header: str | None
     retry_policy: dict[str, Any] | None
-    headers: dict[str, str]
+    headers: dict[str, str] = field(repr=False)
     status: EndpointStatus
     disabled_reason: str | None
     failure_count: int
@@ -68,6 +79,16 @@ class Endpoint:
     last_failure_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    send_traceparent: bool = False
+    secret_headers: tuple[str, ...] = ()
+
+    def masked_headers(self) -> dict[str, str]:
+        """The custom headers, with the values of those marked secret masked."""
+        return mask_headers(self.headers, self.secret_headers)
+
+    # Trigger rules as documents (domain/rules.py compiles them); None: every event.
+    rules: tuple[dict[str, Any], ...] | None = None
+    mode: DeliveryMode = DeliveryMode.PUSH
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The current secret, plus the previous one while its grace period lasts."""
@@ -89,16 +110,20 @@ class Message:
     payload: bytes
     idempotency_key: str | None
     created_at: datetime
+    # W3C traceparent of the publish, when it was traced; delivery spans link to it.
+    trace_context: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Published:
     """The answer to publishing one event: the event (the first one, for a repeated
-    idempotency key), how many deliveries it fanned out to, and whether it is new."""
+    idempotency key), how many deliveries it fanned out to, and whether it is new.
+    ``held`` counts those kept for disabled webhooks (not in ``deliveries``)."""
 
     message: Message
     deliveries: int
     created: bool
+    held: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +140,8 @@ class Delivery:
     last_status_code: int | None
     created_at: datetime
     updated_at: datetime
+    event_type: str = ""
+    test: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +157,43 @@ class Attempt:
     duration_ms: int
     error: str | None
     error_detail: str | None
+    request: SentRequest | None = None
+    response_headers: tuple[tuple[str, str], ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """Exactly what one attempt sent: headers in the order sent, the body byte for byte."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+MASK = "********"
+
+
+def mask_headers(headers: dict[str, str], secret: tuple[str, ...]) -> dict[str, str]:
+    names = {n.lower() for n in secret}
+    return {k: MASK if k.lower() in names else v for k, v in headers.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """A catalog entry: an event type's description, and optionally a JSON Schema its
+    events' data must match and an example. ``version`` grows with every change."""
+
+    id: str
+    account_id: str
+    name: str
+    description: str
+    schema: Any
+    example: Any
+    version: int
+    archived_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
 
 
 T = TypeVar("T")
@@ -150,3 +214,4 @@ class Dispatch:
     trigger: Trigger
     message: Message
     endpoint: Endpoint
+    test: bool = False

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import secrets
 from collections.abc import Awaitable
 from datetime import timedelta
 
+from hookline import logs
 from hookline.config import Settings
 from hookline.domain import calls as rules
-from hookline.domain.gateway import CallStatus, Completion, Dispatched, Outcome
+from hookline.domain.gateway import CallStatus, Completion, Dispatched, Outcome, UpstreamAttempt
 from hookline.domain.keys import hash_api_key
 from hookline.errors import HooklineError
 from hookline.runtime.metrics import Metrics
 from hookline.runtime.upstream import Upstream
-from hookline.runtime.wakeup import LocalWakeup
+from hookline.runtime.wakeup import CallWatch, LocalWakeup
 from hookline.runtime.worker import STORE_RETRY_SECONDS, worker_name
 from hookline.services.common import Clock, Notifier, utc_now
 from hookline.store.call_runs import RunRepository
@@ -47,6 +49,8 @@ class GatewayRunner:
         deliveries: Notifier,
         metrics: Metrics,
         clock: Clock = utc_now,
+        *,
+        watch: CallWatch | None = None,
     ) -> None:
         self.repo = repo
         self.upstream = upstream
@@ -54,6 +58,7 @@ class GatewayRunner:
         self.deliveries = deliveries
         self.metrics = metrics
         self.clock = clock
+        self.watch = watch or CallWatch()
         self.owner = "gw:" + worker_name()
         self.wakeup = LocalWakeup()
         self._stopping = asyncio.Event()
@@ -98,6 +103,8 @@ class GatewayRunner:
                 next_housekeeping = loop.time() + housekeeping_every
                 await self._guard(self._heartbeat())
                 await self._guard(self._reap())
+                await self._guard(self._expire_deadlines())
+                await self._guard(self._expunge_results())
             claimed = await self._guard(self._claim())
             if self._stopping.is_set():
                 break
@@ -118,6 +125,9 @@ class GatewayRunner:
         )
         for d in claimed:
             self._running[d.call.id] = asyncio.create_task(self._run_call(d), name=d.call.id)
+            self.watch.changed(d.call.id)
+        if any("start" in d.call.webhook_events and d.call.endpoint_id for d in claimed):
+            self.deliveries.notify()
         return bool(claimed)
 
     async def _heartbeat(self) -> bool:
@@ -130,12 +140,33 @@ class GatewayRunner:
     async def _reap(self) -> bool:
         ended = await self.repo.reap(self.clock())
         for call in ended:
+            self.watch.changed(call.id)
             self.metrics.calls_finished.labels(call.status.value).inc()
             if call.error == "interrupted":
                 log.warning("call %s was interrupted by a restart: failed", call.id)
         if any(c.endpoint_id is not None for c in ended):
             self.deliveries.notify()
         return bool(ended)
+
+    async def _expire_deadlines(self) -> bool:
+        """Calls whose ``cancel_after`` passed: end them, and stop their upstream
+        requests if this runner holds them (other runners notice at their heartbeat)."""
+        ended = await self.repo.expire_deadlines(self.clock())
+        for call in ended:
+            self.ended(call.id)
+            self.watch.changed(call.id)
+            self.metrics.calls_finished.labels(call.status.value).inc()
+        if any(c.endpoint_id is not None for c in ended):
+            self.deliveries.notify()
+        return bool(ended)
+
+    async def _expunge_results(self) -> bool:
+        """Result retention, a small batch per housekeeping round."""
+        keep = self.settings.call_result_retention
+        if keep <= 0:
+            return False
+        now = self.clock()
+        return bool(await self.repo.expunge_results(now - timedelta(seconds=keep), now))
 
     async def _guard(self, op: Awaitable[bool]) -> bool:
         try:
@@ -167,17 +198,20 @@ class GatewayRunner:
 
     async def _run_call(self, d: Dispatched) -> None:
         call = d.call
+        logs.scope(account_id=call.consumer_id, call_id=call.id)
+        attempts: list[UpstreamAttempt] = []
         try:
             assert call.deadline is not None
             remaining = (call.deadline - self.clock()).total_seconds()
             try:
                 async with asyncio.timeout(max(0.0, remaining)):
-                    outcome = await self._forward(d)
+                    outcome = await self._forward(d, attempts)
             except TimeoutError:
                 outcome = Outcome(
                     CallStatus.TIMED_OUT,
                     error="timeout",
                     error_detail=f"no result within {call.timeout:g} s",
+                    attempts=tuple(attempts),
                 )
             if outcome is not None:
                 await self._finish(call.id, outcome)
@@ -193,8 +227,9 @@ class GatewayRunner:
             if not self._stopping.is_set():
                 self.wakeup.notify()  # a slot (and maybe an API's concurrency) is free
 
-    async def _forward(self, d: Dispatched) -> Outcome | None:
-        """Request the upstream, retrying transient failures. None means the upstream
+    async def _forward(self, d: Dispatched, attempts: list[UpstreamAttempt]) -> Outcome | None:
+        """Request the upstream, retrying transient failures (the API's ``retry_on``, or
+        the default rule); each request is added to ``attempts``. None means the upstream
         took a ``callback`` call and will report later."""
         call, api = d.call, d.api
         headers = {REQUEST_ID_HEADER: call.id, API_ID_HEADER: api.id}
@@ -206,28 +241,47 @@ class GatewayRunner:
             headers[CALLBACK_HEADER] = f"{base}/v1/callbacks/{call.id}/{token}"
         url = api.upstream_url.rstrip("/") + call.path if call.path else api.upstream_url
         made = 0
+        loop = asyncio.get_running_loop()
         while True:
+            started, at = loop.time(), self.clock()
             answer = await self.upstream.request(
                 call.method, url, params=call.params, body=call.body, headers=headers
             )
+            self.metrics.upstream_seconds.observe(loop.time() - started)
             made += 1
+            attempts.append(
+                UpstreamAttempt(
+                    answer.status_code,
+                    answer.error,
+                    round((loop.time() - started) * 1000),
+                    at,
+                )
+            )
+            tried = tuple(attempts)
             self.metrics.upstream_requests.labels(
                 str(answer.status_code) if answer.status_code else (answer.error or "")
             ).inc()
             if answer.final_failure:
                 return Outcome(
-                    CallStatus.FAILED, answer.status_code, None, answer.error, answer.error_detail
+                    CallStatus.FAILED,
+                    answer.status_code,
+                    None,
+                    answer.error,
+                    answer.error_detail,
+                    tried,
                 )
-            if rules.is_transient(answer.status_code):
+            if rules.is_transient(answer.status_code, api.retry_on):
                 assert call.deadline is not None
                 delay = rules.upstream_backoff(
                     made,
-                    base=self.settings.upstream_retry_base,
+                    base=api.retry_on.backoff
+                    if api.retry_on
+                    else self.settings.upstream_retry_base,
                     retry_after=answer.retry_after,
                     jitter=random.random(),
                 )
                 remaining = (call.deadline - self.clock()).total_seconds()
-                if rules.should_retry_upstream(made, delay, remaining):
+                if rules.should_retry_upstream(made, delay, remaining, api.retry_on):
                     await asyncio.sleep(delay)
                     continue
                 return Outcome(
@@ -236,12 +290,15 @@ class GatewayRunner:
                     answer.body,
                     "upstream_unavailable",
                     answer.error_detail or f"upstream answered {answer.status_code} {made} times",
+                    tried,
                 )
             assert answer.status_code is not None
             if api.completion is Completion.CALLBACK and 200 <= answer.status_code < 300:
-                await self.repo.await_callback(call.id, self.owner, self.clock())
+                await self.repo.await_callback(call.id, self.owner, self.clock(), tried)
                 return None
-            return rules.outcome_of_response(answer.status_code, answer.body)
+            return dataclasses.replace(
+                rules.outcome_of_response(answer.status_code, answer.body), attempts=tried
+            )
 
     async def _finish(self, call_id: str, outcome: Outcome) -> None:
         while True:
@@ -254,6 +311,11 @@ class GatewayRunner:
                 log.warning("could not record call %s (%s); retrying", call_id, exc.message)
                 await asyncio.sleep(STORE_RETRY_SECONDS)
         if done is not None:
+            self.watch.changed(call_id)
             self.metrics.calls_finished.labels(done.status.value).inc()
+            if done.completed_at is not None:
+                self.metrics.call_seconds.labels(done.status.value).observe(
+                    max(0.0, (done.completed_at - done.created_at).total_seconds())
+                )
             if done.endpoint_id is not None:
                 self.deliveries.notify()

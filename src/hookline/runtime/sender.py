@@ -4,49 +4,22 @@ receiver's faults. Connections go only to addresses the egress rules allow."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import time
 from datetime import datetime
 from typing import Any
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from hookline import __version__
 from hookline.domain import egress
 from hookline.domain.dispatch import RESPONSE_BODY_LIMIT, ErrorClass, SendResult
-from hookline.domain.envelope import event_body
-from hookline.domain.models import Dispatch
+from hookline.domain.models import Dispatch, SentRequest
+from hookline.domain.request import signed_request
 from hookline.domain.retry import parse_retry_after
-from hookline.domain.signing import signature_headers
+from hookline.runtime.egress import blocked_detail, egress_connector, is_blocked
 
 USER_AGENT = f"Hookline/{__version__}"
-
-
-class EgressBlocked(OSError):
-    """The destination resolves only to addresses deliveries may not reach."""
-
-
-class EgressResolver(AbstractResolver):
-    """Resolves names, then keeps only the addresses the allow rules permit, so the
-    connection is made to a checked address (no DNS-rebinding gap)."""
-
-    def __init__(self, allow: tuple[egress.IPNetwork, ...]) -> None:
-        self._inner = aiohttp.ThreadedResolver()
-        self._allow = allow
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._inner.resolve(host, port, family)
-        allowed = [r for r in found if egress.address_allowed(r["host"], self._allow)]
-        if not allowed:
-            raise EgressBlocked(f"{host} resolves only to addresses outside the egress rules")
-        return allowed
-
-    async def close(self) -> None:
-        await self._inner.close()
 
 
 class Sender:
@@ -56,17 +29,19 @@ class Sender:
         allow: tuple[egress.IPNetwork, ...],
         timeout: float,
         max_connections: int,
+        response_body_limit: int = RESPONSE_BODY_LIMIT,
     ) -> None:
         self._allow = allow
+        self._body_limit = response_body_limit
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(
+        connector = egress_connector(
+            self._allow,
             limit=self._max_connections,
             limit_per_host=0,
-            resolver=EgressResolver(self._allow),
             ttl_dns_cache=60,
             enable_cleanup_closed=True,
         )
@@ -83,57 +58,53 @@ class Sender:
             await self._session.close()
             self._session = None
 
-    def build_request(self, d: Dispatch, now: datetime) -> tuple[bytes, dict[str, str]]:
+    def build_request(
+        self, d: Dispatch, now: datetime, *, traceparent: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
         """The exact body and headers of one attempt."""
-        ep, msg = d.endpoint, d.message
-        body = event_body(
-            message_id=msg.id,
-            event_type=msg.event_type,
-            webhook_id=ep.id,
-            idempotency_key=msg.idempotency_key,
-            created_at=msg.created_at,
-            payload_json=msg.payload,
-        )
-        headers = dict(ep.headers)
-        headers["Content-Type"] = "application/json"
-        headers.update(
-            signature_headers(
-                scheme=ep.scheme,
-                header=ep.signature_header,
-                secrets=ep.signing_secrets(now),
-                msg_id=msg.id,
-                timestamp=int(now.timestamp()),
-                body=body,
-            )
-        )
-        return body, headers
+        return signed_request(d, now, traceparent=traceparent)
 
-    async def send(self, d: Dispatch, now: datetime) -> SendResult:
+    async def send(
+        self, d: Dispatch, now: datetime, *, traceparent: str | None = None
+    ) -> SendResult:
         assert self._session is not None, "Sender.start() was not called"
         started = time.perf_counter()
+        sent: SentRequest | None = None
 
         def finish(**fields: Any) -> SendResult:
             ms = int((time.perf_counter() - started) * 1000)
-            return SendResult(started_at=now, duration_ms=ms, **fields)
+            return SendResult(started_at=now, duration_ms=ms, request=sent, **fields)
 
-        literal = egress.literal_host(d.endpoint.url)
-        if literal is not None and not egress.address_allowed(literal, self._allow):
-            return finish(
-                error=ErrorClass.EGRESS_BLOCKED,
-                error_detail=f"{literal} is outside the egress rules",
-            )
-        body, headers = self.build_request(d, now)
+        try:
+            # The same check as at registration (the rules may have changed since);
+            # the connector checks again on the address actually connected to.
+            url = egress.check_url(d.endpoint.url, self._allow)
+        except egress.UrlRefused as refused:
+            error = ErrorClass.INVALID_URL if refused.code == "invalid_url" else None
+            return finish(error=error or ErrorClass.EGRESS_BLOCKED, error_detail=refused.reason)
+        body, headers = self.build_request(d, now, traceparent=traceparent)
+        # What aiohttp adds (Host, User-Agent, Content-Length, Accept) is recorded from the
+        # request it actually sent; when it never got that far, the headers it was given.
+        sent = SentRequest("POST", d.endpoint.url, _planned(headers, len(body)), body)
         try:
             async with self._session.post(
-                d.endpoint.url, data=body, headers=headers, allow_redirects=False
+                url, data=body, headers=headers, allow_redirects=False
             ) as resp:
-                raw = await resp.content.read(RESPONSE_BODY_LIMIT)
+                sent = SentRequest(
+                    "POST",
+                    str(resp.request_info.url),
+                    tuple((k, v) for k, v in resp.request_info.headers.items()),
+                    body,
+                )
+                raw = await resp.content.read(self._body_limit) if self._body_limit else b""
                 code = resp.status
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
+                response_headers = tuple((k, v) for k, v in resp.headers.items())
             ok = 200 <= code < 300
             return finish(
                 status_code=code,
                 response_body=raw.decode("utf-8", errors="replace"),
+                response_headers=response_headers,
                 retry_after=retry_after,
                 error=None if ok else ErrorClass.HTTP_STATUS,
                 error_detail=None if ok else f"HTTP {code}",
@@ -143,10 +114,8 @@ class Sender:
                 error=ErrorClass.TIMEOUT, error_detail=f"no response within {self._timeout.total} s"
             )
         except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, EgressBlocked) or isinstance(exc.__cause__, EgressBlocked):
-                return finish(
-                    error=ErrorClass.EGRESS_BLOCKED, error_detail=str(exc.__cause__ or exc.os_error)
-                )
+            if is_blocked(exc):
+                return finish(error=ErrorClass.EGRESS_BLOCKED, error_detail=blocked_detail(exc))
             if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
                 return finish(error=ErrorClass.TLS, error_detail=str(exc))
             return finish(error=ErrorClass.CONNECTION, error_detail=str(exc))
@@ -156,3 +125,7 @@ class Sender:
             return finish(
                 error=ErrorClass.CONNECTION, error_detail=f"{type(exc).__name__}: {exc}"[:500]
             )
+
+
+def _planned(headers: dict[str, str], size: int) -> tuple[tuple[str, str], ...]:
+    return (*headers.items(), ("User-Agent", USER_AGENT), ("Content-Length", str(size)))

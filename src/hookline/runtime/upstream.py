@@ -16,7 +16,8 @@ import orjson
 
 from hookline.domain import egress
 from hookline.domain.retry import parse_retry_after
-from hookline.runtime.sender import USER_AGENT, EgressBlocked, EgressResolver
+from hookline.runtime.egress import blocked_detail, egress_connector, is_blocked
+from hookline.runtime.sender import USER_AGENT
 
 RESULT_LIMIT = 1024 * 1024
 
@@ -42,9 +43,9 @@ class Upstream:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(
+        connector = egress_connector(
+            self._allow,
             limit=self._max_connections,
-            resolver=EgressResolver(self._allow),
             ttl_dns_cache=60,
             enable_cleanup_closed=True,
         )
@@ -70,16 +71,17 @@ class Upstream:
         headers: dict[str, str],
     ) -> Answer:
         assert self._session is not None, "Upstream.start() was not called"
-        literal = egress.literal_host(url)
-        if literal is not None and not egress.address_allowed(literal, self._allow):
-            return Answer(
-                error="egress_blocked", error_detail=f"{literal} is outside the egress rules"
-            )
+        try:
+            # As at registration; the connector checks the address connected to as well.
+            checked = egress.check_url(url, self._allow)
+        except egress.UrlRefused as refused:
+            error = "invalid_url" if refused.code == "invalid_url" else "egress_blocked"
+            return Answer(error=error, error_detail=refused.reason)
         query, payload = _split(method, params, body)
         try:
             async with self._session.request(
                 method,
-                url,
+                checked,
                 params=query,
                 data=payload,
                 headers={**headers, "Content-Type": "application/json"} if payload else headers,
@@ -98,10 +100,8 @@ class Upstream:
                     retry_after=_retry_after(resp.headers.get("Retry-After")),
                 )
         except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, EgressBlocked) or isinstance(exc.__cause__, EgressBlocked):
-                return Answer(
-                    error="egress_blocked", error_detail=str(exc.__cause__ or exc.os_error)
-                )
+            if is_blocked(exc):
+                return Answer(error="egress_blocked", error_detail=blocked_detail(exc))
             return Answer(error="connection_error", error_detail=str(exc)[:500])
         except aiohttp.InvalidURL as exc:
             return Answer(error="invalid_url", error_detail=str(exc))

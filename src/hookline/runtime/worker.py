@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Awaitable
 from datetime import timedelta
 
+from hookline import logs, tracing
 from hookline.config import Settings
 from hookline.domain.dispatch import Outcome, decide
 from hookline.domain.models import DeliveryStatus, Dispatch
@@ -68,6 +69,10 @@ class DeliveryWorker:
         self._outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
 
     # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def stop(self) -> None:
         """Stop claiming; ``run`` then finishes in-flight sends and returns."""
@@ -178,9 +183,36 @@ class DeliveryWorker:
         self.metrics.in_flight.inc()
 
     async def _send(self, d: Dispatch) -> None:
+        # This task's own context: its log lines name the delivery.
+        logs.scope(
+            account_id=d.endpoint.account_id,
+            webhook_id=d.endpoint.id,
+            event_id=d.message.id,
+            delivery_id=d.delivery_id,
+        )
         try:
             now = self.clock()
-            result = await self.sender.send(d, now)
+            if d.attempts == 0:
+                self.metrics.publish_to_first_attempt.observe(
+                    max(0.0, (now - d.message.created_at).total_seconds())
+                )
+            with tracing.attempt_span(
+                d.message.trace_context,
+                {
+                    "hookline.event_id": d.message.id,
+                    "hookline.event_type": d.message.event_type,
+                    "hookline.delivery_id": d.delivery_id,
+                    "hookline.webhook_id": d.endpoint.id,
+                    "hookline.attempt": d.attempts + 1,
+                },
+            ) as span:
+                traceparent = span.traceparent() if d.endpoint.send_traceparent else None
+                result = await self.sender.send(d, now, traceparent=traceparent)
+                span.finish(
+                    status_code=result.status_code,
+                    error=result.error,
+                    detail=result.error_detail,
+                )
             self.attempts_made += 1
             made = d.attempts + 1
             policy = (
@@ -198,10 +230,29 @@ class DeliveryWorker:
                 jitter=random.random(),
                 retry_after_max=self.settings.retry_after_max,
             )
+            if decision.status is DeliveryStatus.FAILED:
+                log.info(
+                    "delivery failed for good after %d attempts (%s)",
+                    made,
+                    result.error_detail or result.status_code,
+                )
+            elif log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "attempt %d: %s",
+                    made,
+                    "succeeded" if result.succeeded else result.error_detail or result.error,
+                )
             self.metrics.attempts.labels(
                 "success" if result.succeeded else "failure", result.error or ""
             ).inc()
             self.metrics.attempt_seconds.observe(result.duration_ms / 1000)
+            if result.succeeded:
+                self.metrics.publish_to_success.observe(
+                    max(0.0, (self.clock() - d.message.created_at).total_seconds())
+                )
+            else:
+                m = self.metrics
+                m.webhook_failures.labels(m.webhook_label(d.endpoint.id)).inc()
             self._outcomes.put_nowait(
                 Outcome(
                     delivery_id=d.delivery_id,
@@ -212,6 +263,10 @@ class DeliveryWorker:
                     attempts_made=made,
                     result=result,
                     decision=decision,
+                    account_id=d.message.account_id,
+                    app_id=d.message.app_id,
+                    event_type=d.message.event_type,
+                    test=d.test,
                 )
             )
         finally:
@@ -268,17 +323,19 @@ class DeliveryWorker:
         now = self.clock()
         after = self.settings.disable_after
         try:
-            await self.repo.record(
+            announced = await self.repo.record(
                 batch,
                 owner=self.owner,
                 now=now,
                 disable_failing_since=now - timedelta(seconds=after) if after > 0 else None,
+                failing_after=self.settings.failing_after,
+                new_id=self.ctx.new_id,
             )
         except HooklineError as exc:
             self.metrics.store_errors.inc()
             log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
             return False
-        if any(o.decision.status is DeliveryStatus.PENDING for o in batch):
+        if announced or any(o.decision.status is DeliveryStatus.PENDING for o in batch):
             # A retry is now scheduled: let the claim loop shorten its sleep to it.
             self.wakeup.notify()
         return True

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from hookline.domain import calls as rules
@@ -19,12 +24,24 @@ from hookline.errors import (
     QuotaExceeded,
 )
 from hookline.services.common import Context
+from hookline.store.call_events import STATUS, CallEvent, CallEventRepository
 from hookline.store.calls import CallRepository
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 MAX_PATH = 2048
 MAX_URL = 2048
 MAX_IDEMPOTENCY_KEY = 255
+# A waiting request re-reads its call this often even without a wake-up, so a change made
+# where no wake-up reaches (another process on SQLite) is seen within this time.
+WAIT_RECHECK = 2.0
+
+
+class CallWatcher(Protocol):
+    """Per-call wake-ups (see ``runtime.wakeup.CallWatch``)."""
+
+    def changed(self, call_id: str) -> None: ...
+
+    def watching(self, call_id: str) -> AbstractContextManager[asyncio.Event]: ...
 
 
 class CallSignals(Protocol):
@@ -62,12 +79,15 @@ class CallRequest:
     timeout: float | None = None
     test: bool = False
     progress: bool = False
+    cancel_after: str | float | None = None  # "5m", "30s" or seconds
+    webhook_events: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CallDetail:
     call: Call
     deliveries: list[tuple[str, Delivery]]
+    queue_position: int | None = None
 
 
 class CallService:
@@ -77,11 +97,18 @@ class CallService:
         ctx: Context,
         runner: RunnerLink,
         allow: tuple[egress.IPNetwork, ...],
+        *,
+        watch: CallWatcher,
+        events: CallEventRepository,
+        progress_interval: float = 0.0,
     ) -> None:
         self.repo = repo
         self.ctx = ctx
         self.runner = runner
         self.allow = allow
+        self.watch = watch
+        self.events = events
+        self.progress_interval = progress_interval
 
     async def call(
         self, consumer_id: str, req: CallRequest, callback_base: str
@@ -111,6 +138,20 @@ class CallService:
                 f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
                 code="invalid_idempotency_key",
             )
+        events = rules.webhook_events(req.webhook_events, progress=req.progress)
+        if events is None:
+            raise InvalidInput(
+                f"webhook_events may hold only {list(rules.WEBHOOK_EVENTS)}",
+                code="invalid_webhook_events",
+            )
+        cancel_after = None
+        if req.cancel_after is not None:
+            cancel_after = rules.parse_duration(req.cancel_after)
+            if cancel_after is None or cancel_after > rules.MAX_CANCEL_AFTER:
+                raise InvalidInput(
+                    "cancel_after must be a duration such as 30s, 5m or 2h (at most 7 days)",
+                    code="invalid_cancel_after",
+                )
         now = self.ctx.now()
         call = Call(
             id=self.ctx.new_id("call"),
@@ -123,7 +164,9 @@ class CallService:
             body=req.body,
             webhook_url=self._webhook_url(webhook_url) if webhook_url is not None else None,
             endpoint_id=None,
-            progress_updates=req.progress,
+            progress_updates="progress" in events,
+            webhook_events=events,
+            cancel_at=now + timedelta(seconds=cancel_after) if cancel_after else None,
             idempotency_key=key,
             test=req.test,
             price=0,
@@ -165,7 +208,52 @@ class CallService:
         call = await self.repo.get(consumer_id, call_id)
         if call is None:
             raise NotFound("call")
-        return CallDetail(call, await self.repo.deliveries_of(consumer_id, call_id))
+        position = None
+        if call.status is CallStatus.QUEUED:
+            position = await self.repo.queue_position(call)
+        return CallDetail(call, await self.repo.deliveries_of(consumer_id, call_id), position)
+
+    async def wait(self, consumer_id: str, call_id: str, seconds: float) -> Call:
+        """The call once it has ended, or as it is after ``seconds``. While waiting
+        this holds no database connection: it sleeps on the call's wake-up and re-reads
+        the call when woken (or every WAIT_RECHECK seconds)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        with self.watch.watching(call_id) as changed:
+            while True:
+                changed.clear()
+                call = await self.repo.get(consumer_id, call_id)
+                if call is None:
+                    raise NotFound("call")
+                left = end - loop.time()
+                if call.status.is_final or left <= 0:
+                    return call
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), min(left, WAIT_RECHECK))
+
+    async def stream(
+        self, consumer_id: str, call_id: str, after: int
+    ) -> AsyncIterator[tuple[CallEvent, Call | None] | None]:
+        """The call's events numbered above ``after`` as they happen, ending with the one
+        that ends the call (given with the call, for its result). ``None`` items mean
+        nothing happened for a while (a chance to keep the connection alive). Call
+        :meth:`get` first: this assumes the call exists and is the consumer's."""
+        with self.watch.watching(call_id) as changed:
+            while True:
+                changed.clear()
+                batch = await self.events.since(call_id, after)
+                for event in batch:
+                    after = event.seq
+                    if event.kind == STATUS and CallStatus(event.status).is_final:
+                        yield event, await self.repo.get(consumer_id, call_id)
+                        return
+                    yield event, None
+                if batch:
+                    continue
+                try:
+                    await asyncio.wait_for(changed.wait(), WAIT_RECHECK)
+                except TimeoutError:
+                    yield None
 
     async def list_page(
         self,
@@ -191,6 +279,7 @@ class CallService:
                 f"the call has already ended ({call.status.value})", code="call_finished"
             )
         self.runner.ended(call_id)
+        self.watch.changed(call_id)
         if call.endpoint_id is not None:
             self.ctx.notifier.notify()
         return call
@@ -201,7 +290,9 @@ class CallService:
         token_hash = hash_api_key(token)
         now = self.ctx.now()
         if set(doc) == {"progress"}:
-            answer = await self.repo.record_progress(call_id, token_hash, doc["progress"], now)
+            answer = await self.repo.record_progress(
+                call_id, token_hash, doc["progress"], now, interval=self.progress_interval
+            )
         else:
             answer = await self.repo.complete_by_callback(call_id, token_hash, _result(doc), now)
         if answer.call is None:
@@ -213,6 +304,7 @@ class CallService:
                 if answer.call.status is CallStatus.CANCELLED
                 else "call_finished",
             )
+        self.watch.changed(call_id)
         if answer.call.endpoint_id is not None:
             self.ctx.notifier.notify()
         if answer.call.status.is_final:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.domain import egress
-from hookline.domain.gateway import Api, ApiStatus, Completion
+from hookline.domain.gateway import Api, ApiStatus, Completion, RetryOn
 from hookline.domain.ids import is_valid_id
 from hookline.domain.models import Page
 from hookline.errors import InvalidInput, NotFound
@@ -35,6 +35,7 @@ class ApiSpec:
     max_concurrency: int | None = None
     idempotent: bool = False
     test_calls: int = 0
+    retry_on: Mapping[str, Any] | None = None
 
 
 class CatalogService:
@@ -70,6 +71,7 @@ class CatalogService:
             status=ApiStatus.ACTIVE,
             created_at=now,
             updated_at=now,
+            retry_on=_retry_on(spec.retry_on),
         )
         await self.apis.insert(api)
         return api
@@ -104,6 +106,7 @@ class CatalogService:
             "price": _price,
             "max_concurrency": _concurrency,
             "test_calls": _test_calls,
+            "retry_on": _retry_on,
         }
         new: dict[str, Any] = {"updated_at": self.ctx.now()}
         for field, value in changes.items():
@@ -185,3 +188,30 @@ def _test_calls(value: int) -> int:
     if not 0 <= value <= MAX_TEST_CALLS:
         raise InvalidInput(f"test_calls must be 0 to {MAX_TEST_CALLS}", code="invalid_test_calls")
     return value
+
+
+MAX_RETRY_ATTEMPTS = 10
+MAX_RETRY_BACKOFF = 60.0
+
+
+def _retry_on(doc: Mapping[str, Any] | None) -> RetryOn | None:
+    """An API's own retry rule. 2xx statuses cannot mean "try again"."""
+    if doc is None:
+        return None
+    statuses = sorted(set(doc["statuses"]))
+    if not statuses or any(not 300 <= s <= 599 for s in statuses):
+        raise InvalidInput(
+            "retry_on.statuses must be one or more HTTP statuses from 300 to 599",
+            code="invalid_retry_on",
+        )
+    backoff, attempts = float(doc["backoff"]), int(doc["max_attempts"])
+    if not 0 < backoff <= MAX_RETRY_BACKOFF:
+        raise InvalidInput(
+            f"retry_on.backoff must be more than 0 and at most {MAX_RETRY_BACKOFF:g} seconds",
+            code="invalid_retry_on",
+        )
+    if not 1 <= attempts <= MAX_RETRY_ATTEMPTS:
+        raise InvalidInput(
+            f"retry_on.max_attempts must be 1 to {MAX_RETRY_ATTEMPTS}", code="invalid_retry_on"
+        )
+    return RetryOn(tuple(statuses), backoff, attempts)

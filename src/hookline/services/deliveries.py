@@ -1,21 +1,64 @@
-"""Reading delivery logs and sending a delivery again."""
+"""Reading delivery logs, searching them, and sending deliveries again."""
 
 from __future__ import annotations
 
-from hookline.domain.models import Attempt, Delivery, DeliveryStatus, EndpointStatus, Page
-from hookline.errors import Conflict, NotFound
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from hookline.domain.matching import is_valid_event_type
+from hookline.domain.models import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointStatus,
+    Message,
+    Page,
+)
+from hookline.domain.operational import TEST, ping
+from hookline.domain.search import DeliveryFilter, WebhookStats
+from hookline.errors import Conflict, InvalidInput, NotFound
 from hookline.services.common import Context
+from hookline.store.accounts import AccountRepository
 from hookline.store.deliveries import DeliveryRepository
+from hookline.store.delivery_queries import DeliveryQueries
 from hookline.store.endpoints import EndpointRepository
+from hookline.store.messages import MessageRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A delivery created on request (a test event or a resend)."""
+
+    event_id: str
+    delivery_id: str
+    webhook_id: str
+    event_type: str
+
+
+# The registered example of an event type (account, type) for a test event sent without
+# data; None when the type has none (a ping is sent instead). The event-type catalog.
+Examples = Callable[[str, str], Awaitable[bytes | None]]
 
 
 class DeliveryService:
     def __init__(
-        self, deliveries: DeliveryRepository, endpoints: EndpointRepository, ctx: Context
+        self,
+        deliveries: DeliveryRepository,
+        endpoints: EndpointRepository,
+        ctx: Context,
+        queries: DeliveryQueries | None = None,
+        messages: MessageRepository | None = None,
+        accounts: AccountRepository | None = None,
+        examples: Examples | None = None,
     ) -> None:
         self.deliveries = deliveries
         self.endpoints = endpoints
         self.ctx = ctx
+        self.queries = queries or DeliveryQueries(deliveries.db)
+        self.messages = messages or MessageRepository(deliveries.db)
+        self.accounts = accounts or AccountRepository(deliveries.db)
+        self.examples = examples
 
     async def get(self, account_id: str, delivery_id: str) -> tuple[Delivery, list[Attempt]]:
         delivery = await self.deliveries.get(account_id, delivery_id)
@@ -41,6 +84,27 @@ class DeliveryService:
         attempts = await self.deliveries.attempts_for([d.id for d in page.items])
         return page, attempts
 
+    async def search(
+        self, account_id: str, f: DeliveryFilter, *, cursor: str | None, limit: int
+    ) -> Page[Delivery]:
+        """The account's deliveries matching ``f``, newest first."""
+        _check_window(f)
+        return await self.queries.search(account_id, f, cursor=cursor, limit=limit)
+
+    async def stats(self, account_id: str, webhook_id: str, f: DeliveryFilter) -> WebhookStats:
+        await self._endpoint(account_id, webhook_id)
+        _check_window(f)
+        return await self.queries.stats(account_id, f)
+
+    async def attempt(self, account_id: str, attempt_id: str) -> tuple[Attempt, Endpoint]:
+        """One attempt with the exact request it sent, and the webhook it went to (whose
+        secret headers are masked when shown)."""
+        found = await self.queries.attempt(account_id, attempt_id)
+        if found is None:
+            raise NotFound("attempt")
+        attempt, endpoint_id = found
+        return attempt, await self._endpoint(account_id, endpoint_id)
+
     async def retry(self, account_id: str, delivery_id: str) -> Delivery:
         """Send a finished delivery once more, now (a manual attempt)."""
         delivery = await self.deliveries.get(account_id, delivery_id)
@@ -62,3 +126,67 @@ class DeliveryService:
             )
         self.ctx.notifier.notify()
         return updated
+
+    async def resend(self, account_id: str, event_id: str, webhook_id: str) -> Sent:
+        """A new delivery of an existing event to one webhook, subscribed or not."""
+        message = await self.messages.get(account_id, event_id)
+        if message is None:
+            raise NotFound("event")
+        endpoint = await self._active(account_id, webhook_id)
+        delivery_id = self.ctx.new_id("dlv")
+        await self.messages.deliver_to(
+            message, endpoint.id, delivery_id, now=self.ctx.now(), new=False, test=False
+        )
+        self.ctx.notifier.notify()
+        return Sent(message.id, delivery_id, endpoint.id, message.event_type)
+
+    async def send_test(
+        self, account_id: str, webhook_id: str, event_type: str | None, data: bytes | None
+    ) -> Sent:
+        """One event to this webhook alone, marked as a test: the given data, else the
+        type's example, else a ``hookline.test`` ping."""
+        endpoint = await self._active(account_id, webhook_id)
+        kind = event_type or TEST
+        if not is_valid_event_type(kind):
+            raise InvalidInput(
+                "type must be letters, digits, _ or -, in dot-separated parts",
+                code="invalid_event_type",
+            )
+        now = self.ctx.now()
+        if data is None and self.examples is not None:
+            data = await self.examples(account_id, kind)
+        payload = data if data is not None else ping(now)
+        message = Message(
+            id=self.ctx.new_id("msg"),
+            account_id=account_id,
+            app_id=endpoint.app_id,
+            event_type=kind,
+            payload=payload,
+            idempotency_key=None,
+            created_at=now,
+        )
+        delivery_id = self.ctx.new_id("dlv")
+        await self.messages.deliver_to(
+            message, endpoint.id, delivery_id, now=now, new=True, test=True
+        )
+        self.ctx.notifier.notify()
+        return Sent(message.id, delivery_id, endpoint.id, kind)
+
+    async def _endpoint(self, account_id: str, webhook_id: str) -> Endpoint:
+        endpoint = await self.endpoints.get(account_id, webhook_id)
+        if endpoint is None:
+            raise NotFound("webhook")
+        return endpoint
+
+    async def _active(self, account_id: str, webhook_id: str) -> Endpoint:
+        endpoint = await self._endpoint(account_id, webhook_id)
+        if endpoint.status is not EndpointStatus.ACTIVE:
+            raise Conflict(
+                "the webhook is not active; re-enable it first", code="webhook_not_active"
+            )
+        return endpoint
+
+
+def _check_window(f: DeliveryFilter) -> None:
+    if f.since is not None and f.until is not None and f.until <= f.since:
+        raise InvalidInput("until must be later than since", code="invalid_window")

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from hookline.domain.matching import is_valid_event_type, subscribes
-from hookline.domain.models import Attempt, Delivery, Endpoint, Message, Page, Published
-from hookline.errors import InvalidInput, NotFound
+from hookline import tracing
+from hookline.domain.matching import is_valid_event_type
+from hookline.domain.models import Attempt, Delivery, Message, Page, Published
+from hookline.domain.operational import is_operational
+from hookline.errors import Conflict, InvalidInput, NotFound
 from hookline.services.common import Context
+from hookline.services.event_types import EventTypeService, SchemaMismatch
+from hookline.services.routing import RuleBook, parse_data
 from hookline.store.accounts import AccountRepository
 from hookline.store.deliveries import DeliveryRepository
-from hookline.store.messages import MessageRepository
+from hookline.store.event_types import TypeState
+from hookline.store.messages import AlsoInTransaction, MessageRepository, StaleCatalog
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_BATCH = 500
+# Publishing again after the catalog changed under it; more than a few means a storm.
+MAX_CATALOG_RETRIES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +32,23 @@ class EventInput:
     event_type: str
     payload_json: bytes
     idempotency_key: str | None = None
+    # The data already parsed, when the caller has it (spares parsing it again).
+    data: Any = None
+    has_data: bool = False
 
 
-def _subscribed(message: Message, candidates: list[Endpoint]) -> list[Endpoint]:
-    return [ep for ep in candidates if subscribes(ep.event_types, message.event_type)]
+class _Data:
+    """Each event's data, parsed only if a schema or a rule needs it, and at most once."""
+
+    def __init__(self, events: Sequence[EventInput]) -> None:
+        self.events = events
+        self._parsed: dict[int, Any] = {}
+
+    def __call__(self, i: int) -> Any:
+        if i not in self._parsed:
+            e = self.events[i]
+            self._parsed[i] = e.data if e.has_data else parse_data(e.payload_json)
+        return self._parsed[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +66,11 @@ class EventService:
         accounts: AccountRepository,
         ctx: Context,
         idempotency_ttl: float,
+        types: EventTypeService,
+        rules: RuleBook,
     ) -> None:
+        self.types = types
+        self.rules = rules
         self.messages = messages
         self.deliveries = deliveries
         self.accounts = accounts
@@ -55,7 +81,8 @@ class EventService:
     async def publish(
         self, account_id: str, event_type: str, payload_json: bytes, idempotency_key: str | None
     ) -> Published:
-        """Commit the event and a delivery per subscribed active webhook, then wake workers.
+        """Commit the event and a delivery per subscribed webhook (held for a disabled one),
+        then wake workers.
 
         ``payload_json`` is the event's ``data`` already serialised as JSON.
         """
@@ -64,10 +91,22 @@ class EventService:
         )
         return published
 
-    async def publish_batch(self, account_id: str, events: Sequence[EventInput]) -> list[Published]:
-        """Publish several events in one transaction: all are accepted, or none."""
-        if not 1 <= len(events) <= MAX_BATCH:
-            raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} events", code="invalid_batch")
+    async def publish_batch(
+        self,
+        account_id: str,
+        events: Sequence[EventInput],
+        *,
+        also: AlsoInTransaction | None = None,
+        max_batch: int = MAX_BATCH,
+    ) -> list[Published]:
+        """Publish several events in one transaction: all are accepted, or none.
+
+        ``also`` (store work of another aggregate, such as a source's cursor) runs in the
+        same transaction; with it the batch may be empty and larger than an API batch.
+        """
+        least = 0 if also is not None else 1
+        if not least <= len(events) <= max_batch:
+            raise InvalidInput(f"a batch holds {least} to {max_batch} events", code="invalid_batch")
         for i, e in enumerate(events):
             where = f"events[{i}]: " if len(events) > 1 else ""
             if not is_valid_event_type(e.event_type):
@@ -75,6 +114,11 @@ class EventService:
                     f"{where}type must be letters, digits, _ or -, in dot-separated parts "
                     "(e.g. invoice.paid)",
                     code="invalid_event_type",
+                )
+            if is_operational(e.event_type):
+                raise InvalidInput(
+                    f"{where}types starting with hookline. are Hookline's own",
+                    code="reserved_event_type",
                 )
             key = e.idempotency_key
             if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
@@ -85,28 +129,83 @@ class EventService:
         app_id = self._default_app.get(account_id)
         if app_id is None:
             app_id = self._default_app[account_id] = await self.accounts.default_app_id(account_id)
-        now = self.ctx.now()
-        batch = [
-            Message(
-                id=self.ctx.new_id("msg"),
-                account_id=account_id,
-                app_id=app_id,
-                event_type=e.event_type,
-                payload=e.payload_json,
-                idempotency_key=e.idempotency_key,
-                created_at=now,
+        data = _Data(events)
+        names = [e.event_type for e in events]
+        for _ in range(MAX_CATALOG_RETRIES):
+            # Schemas and rules are checked here, before the publish transaction, against
+            # cached catalog states that the transaction verifies.
+            states = await self.types.states(account_id, names)
+            await self._check_schemas(account_id, events, states, data)
+            verdicts = await self.rules.judge(account_id, app_id, len(events), data)
+            now = self.ctx.now()
+            trace_context = tracing.current_traceparent()
+            batch = [
+                Message(
+                    id=self.ctx.new_id("msg"),
+                    account_id=account_id,
+                    app_id=app_id,
+                    event_type=e.event_type,
+                    payload=e.payload_json,
+                    idempotency_key=e.idempotency_key,
+                    created_at=now,
+                    trace_context=trace_context,
+                )
+                for e in events
+            ]
+            try:
+                publish = self.messages.publish
+                if also is not None:
+                    publish = functools.partial(self.messages.publish_with, also=also)
+                published = await publish(
+                    batch,
+                    select_endpoints=self.rules.selector(batch, verdicts, data),
+                    new_delivery_id=lambda: self.ctx.new_id("dlv"),
+                    idempotency_expires_at=now + self.idempotency_ttl,
+                    type_versions={n: s.version if s else None for n, s in states.items()},
+                )
+                break
+            except StaleCatalog:
+                self.types.forget(account_id, names)  # changed elsewhere: check again
+        else:
+            raise Conflict(
+                "the event types changed while publishing; try again",
+                code="event_type_changed",
             )
-            for e in events
-        ]
-        published = await self.messages.publish(
-            batch,
-            select_endpoints=_subscribed,
-            new_delivery_id=lambda: self.ctx.new_id("dlv"),
-            idempotency_expires_at=now + self.idempotency_ttl,
-        )
+        tracing.annotate(**{"hookline.event_id": [p.message.id for p in published]})
         if any(p.created and p.deliveries for p in published):
             self.ctx.notifier.notify()
         return published
+
+    async def _check_schemas(
+        self,
+        account_id: str,
+        events: Sequence[EventInput],
+        states: Mapping[str, TypeState | None],
+        data: _Data,
+    ) -> None:
+        """Refuse events of archived types or whose data does not match their type's
+        schema."""
+        gates = await self.types.gates(account_id, states)
+        for i, e in enumerate(events):
+            gate = gates.get(e.event_type)
+            if gate is None:
+                continue
+            where = f"events[{i}]: " if len(events) > 1 else ""
+            if gate.archived:
+                raise Conflict(
+                    f"{where}event type {e.event_type} is archived; unarchive it to publish",
+                    code="event_type_archived",
+                )
+            if gate.schema is not None:
+                problems = gate.schema.mismatches(data(i))
+                if problems:
+                    first = problems[0]
+                    index = {"index": i} if len(events) > 1 else {}
+                    raise SchemaMismatch(
+                        f"{where}data does not match the schema of {e.event_type}: "
+                        f"{first.path or '/'}: {first.message}",
+                        details=[{**index, "path": p.path, "message": p.message} for p in problems],
+                    )
 
     async def get(self, account_id: str, event_id: str) -> EventDetail:
         message = await self.messages.get(account_id, event_id)

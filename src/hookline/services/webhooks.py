@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from hookline.domain import egress
+from hookline.domain import egress, operational
 from hookline.domain.matching import is_valid_pattern
-from hookline.domain.models import Endpoint, EndpointStatus, Page
+from hookline.domain.models import DeliveryMode, Endpoint, EndpointStatus, Page
 from hookline.domain.retry import InvalidRetryPolicy, RetryPolicy
+from hookline.domain.rules import InvalidRules, compile_rules
 from hookline.domain.signing import HEADER_NAME, Scheme, generate_secret, secret_problem
 from hookline.errors import Conflict, InvalidInput, NotFound
 from hookline.services.common import Context
@@ -35,7 +36,8 @@ RESERVED_HEADERS = frozenset(
         "webhook-signature",
     }
 )
-_HEADER_VALUE = re.compile(r"[^\r\n\x00]{0,1024}")
+# Visible ASCII, spaces and tabs: what every HTTP stack sends and receives unchanged.
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]{0,1024}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,10 @@ class WebhookSpec:
     signature_header: str | None = None
     description: str = ""
     headers: Mapping[str, str] | None = None
+    send_traceparent: bool = False
+    secret_headers: Sequence[str] | None = None
+    rules: Sequence[Any] | None = None
+    mode: DeliveryMode = DeliveryMode.PUSH
 
 
 class WebhookService:
@@ -65,7 +71,7 @@ class WebhookService:
             id=self.ctx.new_id("ep"),
             account_id=account_id,
             app_id=app_id,
-            url=self._url(spec.url),
+            url=self._target(spec.url, spec.mode),
             description=spec.description,
             event_types=self._events(spec.events),
             secret=self._secret(secret, spec.scheme),
@@ -82,6 +88,10 @@ class WebhookService:
             last_failure_at=None,
             created_at=now,
             updated_at=now,
+            send_traceparent=spec.send_traceparent,
+            secret_headers=self._secret_headers(spec.secret_headers, spec.headers),
+            rules=self._rules(spec.rules),
+            mode=spec.mode,
         )
         await self.repo.insert(endpoint)
         return endpoint
@@ -109,11 +119,13 @@ class WebhookService:
             raise Conflict("a deleted webhook cannot be changed", code="webhook_deleted")
         new: dict[str, Any] = {"updated_at": self.ctx.now()}
         if "url" in changes:
-            new["url"] = self._url(changes["url"])
+            new["url"] = self._target(changes["url"], current.mode)
         if "events" in changes:
             new["event_types"] = self._events(changes["events"])
         if "retry_policy" in changes:
             new["retry_policy"] = self._policy(changes["retry_policy"])
+        if "rules" in changes:
+            new["rules"] = self._rules(changes["rules"])
         if "description" in changes:
             new["description"] = changes["description"] or ""
         scheme, header = current.scheme, current.signature_header
@@ -125,6 +137,15 @@ class WebhookService:
             new |= {"scheme": scheme, "signature_header": header}
         if "headers" in changes:
             new["headers"] = self._headers(changes["headers"], header)
+        if changes.get("send_traceparent") is not None:
+            new["send_traceparent"] = bool(changes["send_traceparent"])
+        if "secret_headers" in changes or "headers" in changes:
+            names = changes.get("secret_headers", current.secret_headers)
+            headers = new.get("headers", current.headers)
+            # Names no longer among the headers are dropped rather than refused.
+            if "secret_headers" not in changes:
+                names = [n for n in names if n in headers]
+            new["secret_headers"] = self._secret_headers(names, headers)
         if "active" in changes:
             if changes["active"]:
                 new |= {
@@ -135,9 +156,28 @@ class WebhookService:
             elif current.status is EndpointStatus.ACTIVE:
                 new |= {"status": EndpointStatus.DISABLED, "disabled_reason": "manual"}
         updated = dataclasses.replace(current, **new)
-        await self.repo.replace(updated)
-        if updated.status is EndpointStatus.ACTIVE and current.status is not EndpointStatus.ACTIVE:
-            self.ctx.notifier.notify()  # deliveries held while it was disabled are due
+        announce: list[operational.OperationalEvent] = []
+        enabled = (
+            updated.status is EndpointStatus.ACTIVE and current.status is not EndpointStatus.ACTIVE
+        )
+        if enabled:
+            announce.append(operational.webhook_enabled(updated, updated.updated_at))
+        elif updated.status is EndpointStatus.DISABLED and current.status is EndpointStatus.ACTIVE:
+            announce.append(
+                operational.webhook_disabled(
+                    updated.account_id,
+                    updated.app_id,
+                    updated.id,
+                    updated.url,
+                    "manual",
+                    updated.updated_at,
+                )
+            )
+        due = await self.repo.replace(updated, announce=announce, new_id=self.ctx.new_id)
+        if enabled or due:
+            # Deliveries queued before it was disabled are due again (held ones are not:
+            # they wait for a recover), and so are any operational deliveries.
+            self.ctx.notifier.notify()
         return updated
 
     async def delete(self, account_id: str, webhook_id: str) -> Endpoint:
@@ -166,6 +206,17 @@ class WebhookService:
 
     # -- validation --------------------------------------------------------------------
 
+    def _target(self, url: str, mode: DeliveryMode) -> str:
+        # A listen webhook is never sent to by Hookline: its URL only names where the
+        # listening CLI forwards (often localhost), so the egress rules do not apply.
+        if mode is DeliveryMode.LISTEN:
+            if len(url) > MAX_URL_LENGTH:
+                raise InvalidInput("callback_url is too long", code="invalid_url")
+            return url
+        if not url:
+            raise InvalidInput("callback_url is required", code="invalid_url")
+        return self._url(url)
+
     def _url(self, url: str) -> str:
         url = url.strip()
         if len(url) > MAX_URL_LENGTH:
@@ -191,6 +242,19 @@ class WebhookService:
                 code="invalid_events",
             )
         return tuple(dict.fromkeys(events)) or None
+
+    @staticmethod
+    def _rules(rules: Sequence[Any] | None) -> tuple[dict[str, Any], ...] | None:
+        """Validated rule documents, or None for no rules (an empty list is none)."""
+        if rules is None:
+            return None
+        try:
+            compiled = compile_rules(list(rules) if isinstance(rules, list | tuple) else rules)
+        except InvalidRules as exc:
+            raise InvalidInput(
+                f"rules: {exc}", code="invalid_rules", details=list(exc.details)
+            ) from None
+        return tuple(compiled.to_documents()) or None
 
     @staticmethod
     def _policy(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -223,6 +287,21 @@ class WebhookService:
                 f"signature header {header!r} is not usable", code="invalid_signature"
             )
         return header
+
+    @staticmethod
+    def _secret_headers(
+        names: Sequence[str] | None, headers: Mapping[str, str] | None
+    ) -> tuple[str, ...]:
+        if not names:
+            return ()
+        known = {h.lower() for h in headers or {}}
+        missing = [n for n in names if n.lower() not in known]
+        if missing:
+            raise InvalidInput(
+                f"secret_headers {missing} are not among the webhook's headers",
+                code="invalid_headers",
+            )
+        return tuple(dict.fromkeys(names))
 
     @staticmethod
     def _headers(headers: Mapping[str, str] | None, signature_header: str | None) -> dict[str, str]:

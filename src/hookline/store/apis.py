@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
-from hookline.domain.gateway import Api, ApiStatus, Completion
+from hookline.domain.gateway import Api, ApiStatus, Completion, RetryOn
 from hookline.domain.models import Page
 from hookline.store.database import Database
 from hookline.store.pagination import fetch_page
@@ -35,7 +36,22 @@ def api_from_row(row: Any, prefix: str = "") -> Api:
         status=ApiStatus(col("status")),
         created_at=col("created_at"),
         updated_at=col("updated_at"),
+        retry_on=retry_on_from_json(col("retry_on")),
     )
+
+
+def retry_on_from_json(text: str | None) -> RetryOn | None:
+    if text is None:
+        return None
+    doc = orjson.loads(text)
+    return RetryOn(tuple(doc["statuses"]), float(doc["backoff"]), int(doc["max_attempts"]))
+
+
+def retry_on_to_json(r: RetryOn | None) -> str | None:
+    if r is None:
+        return None
+    doc = {"statuses": list(r.statuses), "backoff": r.backoff, "max_attempts": r.max_attempts}
+    return orjson.dumps(doc).decode()
 
 
 def api_values(a: Api) -> dict[str, Any]:
@@ -55,6 +71,7 @@ def api_values(a: Api) -> dict[str, Any]:
         "status": a.status.value,
         "created_at": a.created_at,
         "updated_at": a.updated_at,
+        "retry_on": retry_on_to_json(a.retry_on),
     }
 
 

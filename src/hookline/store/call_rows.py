@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.domain.gateway import Call, CallStatus
+from hookline.domain.calls import DEFAULT_WEBHOOK_EVENTS
+from hookline.domain.gateway import Call, CallStatus, UpstreamAttempt
 from hookline.store.tables import calls
 
 QUEUED = CallStatus.QUEUED.value
@@ -55,7 +57,40 @@ def call_from_row(row: Any) -> Call:
         completed_at=row.completed_at,
         updated_at=row.updated_at,
         awaiting_callback=row.status == RUNNING and row.lease_owner is None,
+        cancel_at=row.cancel_at,
+        webhook_events=tuple(row.webhook_events.split(","))
+        if row.webhook_events is not None
+        else DEFAULT_WEBHOOK_EVENTS,
+        upstream_attempts=attempts_from_json(row.upstream_attempts),
+        result_expunged_at=row.result_expunged_at,
     )
+
+
+def attempts_from_json(text: str | None) -> tuple[UpstreamAttempt, ...]:
+    if text is None:
+        return ()
+    return tuple(
+        UpstreamAttempt(
+            a["status_code"], a["error"], a["duration_ms"], datetime.fromisoformat(a["at"])
+        )
+        for a in orjson.loads(text)
+    )
+
+
+def attempts_to_json(attempts: tuple[UpstreamAttempt, ...]) -> str | None:
+    if not attempts:
+        return None
+    return orjson.dumps(
+        [
+            {
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+                "at": a.at.isoformat(),
+            }
+            for a in attempts
+        ]
+    ).decode()
 
 
 def call_values(c: Call) -> dict[str, Any]:
@@ -92,6 +127,11 @@ def call_values(c: Call) -> dict[str, Any]:
         "started_at": c.started_at,
         "completed_at": c.completed_at,
         "updated_at": c.updated_at,
+        "cancel_at": c.cancel_at,
+        "webhook_events": ",".join(c.webhook_events),
+        "progress_sent_at": None,
+        "upstream_attempts": attempts_to_json(c.upstream_attempts),
+        "result_expunged_at": c.result_expunged_at,
     }
 
 

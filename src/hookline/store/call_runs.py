@@ -9,9 +9,17 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from hookline.domain import calls as rules
-from hookline.domain.gateway import ApiStatus, Call, CallStatus, Dispatched, Outcome
+from hookline.domain.gateway import (
+    ApiStatus,
+    Call,
+    CallStatus,
+    Dispatched,
+    Outcome,
+    UpstreamAttempt,
+)
+from hookline.store import call_events
 from hookline.store.apis import api_from_row
-from hookline.store.call_rows import QUEUED, RUNNING, call_from_row, load_call
+from hookline.store.call_rows import QUEUED, RUNNING, attempts_to_json, call_from_row, load_call
 from hookline.store.database import Database
 from hookline.store.settlement import Settler
 from hookline.store.tables import apis, calls
@@ -94,6 +102,12 @@ class RunRepository:
                 sa.select(calls).where(calls.c.id.in_(chosen)).order_by(calls.c.id)
             )
             claimed = [call_from_row(r) for r in call_rows]
+            for c in claimed:
+                await call_events.append(conn, c.id, call_events.STATUS, RUNNING, None, now)
+                if "start" in c.webhook_events and c.endpoint_id is not None:
+                    await self.settler.publish(
+                        conn, c, rules.STARTED_EVENT, rules.started_data(c, now), now
+                    )
             api_rows = await conn.execute(
                 sa.select(apis).where(apis.c.id.in_({c.api_id for c in claimed}))
             )
@@ -134,17 +148,37 @@ class RunRepository:
             )
         return bool(result.rowcount == 1)
 
-    async def await_callback(self, call_id: str, owner: str, now: datetime) -> None:
+    async def await_callback(
+        self,
+        call_id: str,
+        owner: str,
+        now: datetime,
+        attempts: tuple[UpstreamAttempt, ...] = (),
+    ) -> None:
         """The upstream took the call: give up the lease; from now on only the callback
-        or the deadline ends it."""
+        or the deadline ends it. ``attempts`` are the requests it took to get there."""
         async with self.db.write() as conn:
             await conn.execute(
                 calls.update()
                 .where(
                     calls.c.id == call_id, calls.c.lease_owner == owner, calls.c.status == RUNNING
                 )
-                .values(lease_owner=None, lease_expires_at=None, updated_at=now)
+                .values(
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
             )
+            if attempts:
+                current = await load_call(conn, call_id)
+                if current is not None:
+                    await conn.execute(
+                        calls.update()
+                        .where(calls.c.id == call_id)
+                        .values(
+                            upstream_attempts=attempts_to_json(current.upstream_attempts + attempts)
+                        )
+                    )
 
     async def finish(
         self, call_id: str, outcome: Outcome, now: datetime, *, owner: str | None = None
@@ -200,6 +234,9 @@ class RunRepository:
                             updated_at=now,
                         )
                     )
+                    await call_events.append(
+                        conn, call.id, call_events.STATUS, QUEUED, {"error": None}, now
+                    )
                     continue
                 done = await self.settler.finish(conn, call, outcome, now, guard=still_expired[1])
                 if done is not None:
@@ -220,6 +257,74 @@ class RunRepository:
                 if done is not None:
                     ended.append(done)
         return ended
+
+    async def expire_deadlines(self, now: datetime, limit: int = 100) -> list[Call]:
+        """End open calls whose ``cancel_after`` has passed: queued ones ``aborted``,
+        running ones ``cancelled`` (their runner sees the lease gone and stops the
+        upstream request). Returns the calls that ended."""
+        due = (calls.c.status.in_((QUEUED, RUNNING)), calls.c.cancel_at <= now)
+        if not await self._exists(*due):
+            return []
+        ended: list[Call] = []
+        async with self.db.write() as conn:
+            rows = (
+                await conn.execute(sa.select(calls).where(*due).order_by(calls.c.id).limit(limit))
+            ).all()
+            for row in rows:
+                call = call_from_row(row)
+                done = await self.settler.finish(
+                    conn, call, rules.deadline_outcome(call.status), now
+                )
+                if done is not None:
+                    ended.append(done)
+        return ended
+
+    async def expunge_results(self, cutoff: datetime, now: datetime, limit: int = 100) -> int:
+        """Remove the results (and request bodies) of up to ``limit`` calls that ended
+        before ``cutoff``; the calls themselves, their cost and ledger stay. Small
+        batches keep each write transaction short."""
+        old = (
+            calls.c.completed_at < cutoff,
+            calls.c.completed_at.is_not(None),
+            calls.c.result_expunged_at.is_(None),
+        )
+        if not await self._exists(*old):
+            return 0
+        async with self.db.write() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        sa.select(calls.c.id)
+                        .where(*old)
+                        .order_by(calls.c.completed_at)
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return 0
+            await conn.execute(
+                calls.update()
+                .where(calls.c.id.in_(ids), calls.c.result_expunged_at.is_(None))
+                .values(
+                    result_body=None,
+                    params=None,
+                    body=None,
+                    progress=None,
+                    result_expunged_at=now,
+                )
+            )
+            await conn.execute(
+                call_events.call_events_table.update()
+                .where(
+                    call_events.call_events_table.c.call_id.in_(ids),
+                    call_events.call_events_table.c.kind == call_events.PROGRESS,
+                )
+                .values(data=None)
+            )
+        return len(ids)
 
     async def _exists(self, *where: sa.ColumnElement[bool]) -> bool:
         async with self.db.read() as conn:

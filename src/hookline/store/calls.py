@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.domain import calls as rules
 from hookline.domain.gateway import ApiStatus, Call, CallStatus, Outcome
 from hookline.domain.models import Delivery, Page
+from hookline.store import call_events
 from hookline.store.apis import api_from_row
 from hookline.store.call_rows import QUEUED, call_from_row, call_values, load_call, to_json
 from hookline.store.database import Database
@@ -119,6 +120,9 @@ class CallRepository:
                 call, owner_id=api.owner_id, price=price, timeout=timeout, endpoint_id=endpoint_id
             )
             await conn.execute(calls.insert().values(**call_values(accepted)))
+            await call_events.append(
+                conn, accepted.id, call_events.STATUS, QUEUED, {"error": None}, now
+            )
         return Accepted(accepted, created=True)
 
     async def get(self, consumer_id: str, call_id: str) -> Call | None:
@@ -218,8 +222,10 @@ class CallRepository:
             return CallbackAnswer(done or call, done is not None)
 
     async def record_progress(
-        self, call_id: str, token_hash: str, progress: Any, now: datetime
+        self, call_id: str, token_hash: str, progress: Any, now: datetime, *, interval: float
     ) -> CallbackAnswer:
+        """Keep the latest progress, log it, and send a ``call.progress`` webhook if the
+        consumer asked for them and none was sent in the last ``interval`` seconds."""
         async with self.db.write() as conn:
             row = await self._callback_row(conn, call_id, token_hash)
             if row is None:
@@ -227,17 +233,40 @@ class CallRepository:
             call = call_from_row(row)
             if call.status is not CallStatus.RUNNING:
                 return CallbackAnswer(call, False)
-            await conn.execute(
-                calls.update()
-                .where(calls.c.id == call_id)
-                .values(progress=to_json(progress), updated_at=now)
+            send = (
+                "progress" in call.webhook_events
+                and call.endpoint_id is not None
+                and rules.progress_webhook_due(row.progress_sent_at, now, interval)
+            )
+            changes: dict[str, Any] = {"progress": to_json(progress), "updated_at": now}
+            if send:
+                changes["progress_sent_at"] = now
+            await conn.execute(calls.update().where(calls.c.id == call_id).values(**changes))
+            await call_events.append(
+                conn, call_id, call_events.PROGRESS, call.status.value, progress, now
             )
             call = dataclasses.replace(call, progress=progress, updated_at=now)
-            if call.progress_updates and call.endpoint_id is not None:
+            if send:
                 await self.settler.publish(
                     conn, call, rules.PROGRESS_EVENT, rules.progress_data(call, progress, now), now
                 )
             return CallbackAnswer(call, True)
+
+    async def queue_position(self, call: Call) -> int:
+        """How many queued calls of the same API are ahead of this one (0: it is next)."""
+        async with self.db.read() as conn:
+            ahead = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(calls)
+                    .where(
+                        calls.c.api_id == call.api_id,
+                        calls.c.status == QUEUED,
+                        calls.c.id < call.id,
+                    )
+                )
+            ).scalar_one()
+        return int(ahead)
 
     @staticmethod
     async def _callback_row(conn: AsyncConnection, call_id: str, token_hash: str) -> Any:

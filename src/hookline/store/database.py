@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hookline.errors import StoreUnavailable
+from hookline.store.sealing import Sealer
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     exc.OperationalError,
@@ -45,11 +48,14 @@ class Database:
         connect_timeout: float = 5.0,
         command_timeout: float = 30.0,
         echo: bool = False,
+        sealer: Sealer | None = None,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.connect_timeout = connect_timeout
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Statement parameters carry secrets and payloads: never in logs or error texts.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        _quiet_value_logs()
         if self.is_sqlite:
             _ensure_parent(url)
         else:
@@ -69,6 +75,9 @@ class Database:
                 },
             }
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # Sealed columns (store/tables.py: SealedText) find the sealer on the dialect.
+        self.sealer = sealer
+        self.engine.sync_engine.dialect.hookline_sealer = sealer  # type: ignore[attr-defined]
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -128,12 +137,43 @@ def unavailable_as_store_error() -> Iterator[None]:
 
 
 def _ensure_parent(url: str) -> None:
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """The database file's directory (0700 when created here) and the file itself, with
+    its WAL and shared-memory files, readable by this user alone (SQLite gives the
+    files it creates the main file's mode)."""
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    if not path or path == ":memory:":
+        return
+    file = Path(path)
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(file, os.O_RDWR | os.O_CREAT, 0o600))
+    for each in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if each.stat().st_mode & 0o077:
+                each.chmod(0o600)
+
+
+class _NoRowValues(logging.Filter):
+    """Drops the debug records that carry values read or written: SQLAlchemy's result
+    rows (``Row (...)``, opened secrets included) and aiosqlite's record of each call
+    with its arguments (statement parameters). Statements themselves still log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+# Filters act only on the logger a record is made on, so each is named exactly.
+_VALUE_LOGGERS = ("sqlalchemy.engine.Engine", "aiosqlite")
+
+
+def _quiet_value_logs() -> None:
+    for name in _VALUE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoRowValues) for f in logger.filters):
+            logger.addFilter(_NoRowValues())
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN IMMEDIATE is possible.

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from hookline.domain import operational
 from hookline.domain.dispatch import Outcome
 from hookline.domain.models import (
     Attempt,
     Delivery,
+    DeliveryMode,
     DeliveryStatus,
     Dispatch,
     EndpointStatus,
@@ -20,8 +22,17 @@ from hookline.domain.models import (
 )
 from hookline.store.database import Database
 from hookline.store.endpoints import endpoint_from_row
+from hookline.store.fanout import publish_operational
 from hookline.store.messages import message_from_row
 from hookline.store.pagination import fetch_page
+from hookline.store.recording import (
+    MOVE,
+    attempt_values,
+    disable,
+    insert_missing_bodies,
+    move_values,
+    request_body_rows,
+)
 from hookline.store.tables import attempts, deliveries, endpoints, messages
 
 PENDING = DeliveryStatus.PENDING.value
@@ -42,6 +53,8 @@ def delivery_from_row(row: Any) -> Delivery:
         last_status_code=row.last_status_code,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        event_type=row.event_type,
+        test=row.test,
     )
 
 
@@ -78,8 +91,10 @@ class DeliveryRepository:
         lease_until: datetime,
         limit: int,
         exclude_endpoints: Collection[str] = (),
+        endpoint_id: str | None = None,
     ) -> list[Dispatch]:
-        """Lease up to ``limit`` due deliveries of active endpoints, oldest first.
+        """Lease up to ``limit`` due deliveries of active endpoints, oldest first: of
+        push endpoints (the worker's claim), or of the one listen endpoint named.
 
         PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite's
         single writer makes the ``UPDATE … WHERE id IN (SELECT …)`` atomic as it is.
@@ -95,6 +110,13 @@ class DeliveryRepository:
             .order_by(deliveries.c.next_attempt_at)
             .limit(limit)
         )
+        if endpoint_id is None:
+            due = due.where(endpoints.c.mode == DeliveryMode.PUSH.value)
+        else:
+            due = due.where(
+                deliveries.c.endpoint_id == endpoint_id,
+                endpoints.c.mode == DeliveryMode.LISTEN.value,
+            )
         if exclude_endpoints:
             due = due.where(deliveries.c.endpoint_id.not_in(list(exclude_endpoints)))
         if not self.db.is_sqlite:
@@ -119,6 +141,7 @@ class DeliveryRepository:
                     deliveries.c.id,
                     deliveries.c.attempts,
                     deliveries.c.trigger,
+                    deliveries.c.test,
                     messages,
                     *_ENDPOINT_COLUMNS,
                 )
@@ -136,12 +159,17 @@ class DeliveryRepository:
         owner: str,
         now: datetime,
         disable_failing_since: datetime | None,
-    ) -> None:
-        """Log each attempt, move each delivery on, and keep endpoint health, in one
+        failing_after: int = 0,
+        new_id: Callable[[str], str] | None = None,
+    ) -> int:
+        """Log each attempt (with the exact request), move each delivery on, keep
+        endpoint health, and publish the operational events these changes raise, in one
         transaction. A delivery whose lease this worker no longer holds keeps its state
-        (another worker owns it now); its attempt is still logged."""
+        (another worker owns it now) and raises nothing; its attempt is still logged.
+
+        Returns how many operational deliveries became due (to wake workers)."""
         if not outcomes:
-            return
+            return 0
         succeeded: set[str] = set()
         failed_attempt: set[str] = set()
         exhausted: dict[str, int] = {}
@@ -155,38 +183,31 @@ class DeliveryRepository:
                 exhausted[o.endpoint_id] = exhausted.get(o.endpoint_id, 0) + 1
             if o.decision.disable_reason == "gone":
                 gone.add(o.endpoint_id)
+        raised = {
+            o.delivery_id: e
+            for o in outcomes
+            if new_id is not None
+            and (e := operational.for_outcome(o, failing_after=failing_after)) is not None
+        }
+        bodies = request_body_rows(outcomes, now)
 
         async with self.db.write() as conn:
-            await conn.execute(attempts.insert(), [_attempt_values(o) for o in outcomes])
-            await conn.execute(
-                deliveries.update()
-                .where(
-                    deliveries.c.id == sa.bindparam("b_id"),
-                    deliveries.c.lease_owner == owner,
-                    deliveries.c.status == SENDING,
-                )
-                .values(
-                    status=sa.bindparam("b_status"),
-                    attempts=deliveries.c.attempts + 1,
-                    next_attempt_at=sa.bindparam("b_next"),
-                    trigger=Trigger.SCHEDULED.value,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    last_attempt_at=sa.bindparam("b_last"),
-                    last_status_code=sa.bindparam("b_code"),
-                    updated_at=now,
-                ),
-                [
-                    {
-                        "b_id": o.delivery_id,
-                        "b_status": o.decision.status.value,
-                        "b_next": o.decision.next_attempt_at,
-                        "b_last": o.result.started_at,
-                        "b_code": o.result.status_code,
-                    }
-                    for o in outcomes
-                ],
-            )
+            if bodies:
+                await conn.execute(insert_missing_bodies(self.db.is_sqlite), bodies)
+            await conn.execute(attempts.insert(), [attempt_values(o) for o in outcomes])
+            moved = [move_values(o, owner, now) for o in outcomes if o.delivery_id not in raised]
+            if moved:
+                await conn.execute(MOVE, moved)
+            announce: list[operational.OperationalEvent] = []
+            # The few outcomes that raise an event are moved one by one, so that an
+            # event is published only when this worker's state change took effect.
+            for o in outcomes:
+                if o.delivery_id in raised:
+                    done = await conn.execute(
+                        MOVE.returning(deliveries.c.id), move_values(o, owner, now)
+                    )
+                    if done.first() is not None:
+                        announce.append(raised[o.delivery_id])
             if failed_attempt:
                 await conn.execute(
                     endpoints.update()
@@ -208,36 +229,18 @@ class DeliveryRepository:
                     .values(first_failure_at=None)
                 )
             if gone:
-                await self._disable(conn, gone, "gone", now)
+                announce += await disable(conn, gone, "gone", now)
             if exhausted and disable_failing_since is not None:
-                await self._disable(
+                announce += await disable(
                     conn,
                     set(exhausted) - succeeded,
                     "failing",
                     now,
                     extra=endpoints.c.first_failure_at <= disable_failing_since,
                 )
-
-    @staticmethod
-    async def _disable(
-        conn: Any,
-        ids: set[str],
-        reason: str,
-        now: datetime,
-        extra: sa.ColumnElement[bool] | None = None,
-    ) -> None:
-        if not ids:
-            return
-        stmt = endpoints.update().where(
-            endpoints.c.id.in_(ids), endpoints.c.status == EndpointStatus.ACTIVE.value
-        )
-        if extra is not None:
-            stmt = stmt.where(extra)
-        await conn.execute(
-            stmt.values(
-                status=EndpointStatus.DISABLED.value, disabled_reason=reason, updated_at=now
-            )
-        )
+            if not announce or new_id is None:
+                return 0
+            return await publish_operational(conn, announce, now=now, new_id=new_id)
 
     async def release(self, owner: str, delivery_ids: Collection[str], now: datetime) -> int:
         """Give leased deliveries back at once, due now, for any worker to take."""
@@ -261,6 +264,27 @@ class DeliveryRepository:
             )
         return int(result.rowcount)
 
+    async def held_by(self, owner: str) -> int:
+        """How many deliveries ``owner`` holds under a lease right now."""
+        async with self.db.read() as conn:
+            found = await conn.execute(
+                sa.select(sa.func.count()).where(
+                    deliveries.c.lease_owner == owner, deliveries.c.status == SENDING
+                )
+            )
+            return int(found.scalar_one())
+
+    async def holder(self, delivery_id: str) -> str | None:
+        """Who holds a delivery under a lease now (None: nobody)."""
+        async with self.db.read() as conn:
+            found = await conn.execute(
+                sa.select(deliveries.c.lease_owner).where(
+                    deliveries.c.id == delivery_id, deliveries.c.status == SENDING
+                )
+            )
+            owner = found.scalar_one_or_none()
+        return str(owner) if owner is not None else None
+
     async def reap_expired(self, now: datetime) -> int:
         """Return deliveries whose worker's lease ran out (it died) to the pending pool."""
         async with self.db.write() as conn:
@@ -278,12 +302,15 @@ class DeliveryRepository:
         return int(result.rowcount)
 
     async def next_due_at(self) -> datetime | None:
-        """When the earliest pending delivery becomes due (of any endpoint)."""
+        """When the earliest pending delivery the worker pushes becomes due."""
         async with self.db.read() as conn:
             value = (
                 await conn.execute(
-                    sa.select(sa.func.min(deliveries.c.next_attempt_at)).where(
-                        deliveries.c.status == PENDING
+                    sa.select(sa.func.min(deliveries.c.next_attempt_at))
+                    .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                    .where(
+                        deliveries.c.status == PENDING,
+                        endpoints.c.mode == DeliveryMode.PUSH.value,
                     )
                 )
             ).scalar_one_or_none()
@@ -387,6 +414,7 @@ def _dispatch(row: Any) -> Dispatch:
         delivery_id=m[deliveries.c.id],
         attempts=m[deliveries.c.attempts],
         trigger=Trigger(m[deliveries.c.trigger]),
+        test=bool(m[deliveries.c.test]),
         message=message_from_row(_MessageView(m)),
         endpoint=endpoint_from_row(row, prefix="ep_"),
     )
@@ -400,20 +428,3 @@ class _MessageView:
 
     def __getattr__(self, name: str) -> Any:
         return self._m[messages.c[name]]
-
-
-def _attempt_values(o: Outcome) -> dict[str, Any]:
-    r = o.result
-    return {
-        "id": o.attempt_id,
-        "delivery_id": o.delivery_id,
-        "endpoint_id": o.endpoint_id,
-        "message_id": o.message_id,
-        "created_at": r.started_at,
-        "trigger": o.trigger.value,
-        "status_code": r.status_code,
-        "response_body": r.response_body,
-        "duration_ms": r.duration_ms,
-        "error": r.error,
-        "error_detail": r.error_detail,
-    }

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from hookline.domain.models import DeliveryStatus, Endpoint, EndpointStatus, Page
+from hookline.domain.models import DeliveryMode, DeliveryStatus, Endpoint, EndpointStatus, Page
+from hookline.domain.operational import OperationalEvent
 from hookline.domain.signing import Scheme
 from hookline.store.accounts import DEFAULT_APP_UID
 from hookline.store.database import Database
+from hookline.store.fanout import publish_operational
 from hookline.store.pagination import fetch_page
 from hookline.store.tables import applications, deliveries, endpoints
 
@@ -23,6 +26,7 @@ def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
         return m[prefix + name]
 
     event_types = col("event_types")
+    rules = col("rules")
     return Endpoint(
         id=col("id"),
         account_id=col("account_id"),
@@ -44,6 +48,10 @@ def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
         last_failure_at=col("last_failure_at"),
         created_at=col("created_at"),
         updated_at=col("updated_at"),
+        send_traceparent=bool(col("send_traceparent")),
+        secret_headers=tuple(col("secret_headers") or ()),
+        rules=tuple(rules) if rules is not None else None,
+        mode=DeliveryMode(col("mode")),
     )
 
 
@@ -69,6 +77,10 @@ def endpoint_values(ep: Endpoint) -> dict[str, Any]:
         "last_failure_at": ep.last_failure_at,
         "created_at": ep.created_at,
         "updated_at": ep.updated_at,
+        "send_traceparent": ep.send_traceparent,
+        "secret_headers": list(ep.secret_headers) or None,
+        "rules": list(ep.rules) if ep.rules is not None else None,
+        "mode": ep.mode.value,
     }
 
 
@@ -114,8 +126,16 @@ class EndpointRepository:
                 convert=endpoint_from_row,
             )
 
-    async def replace(self, endpoint: Endpoint) -> None:
-        """Write every mutable field of an endpoint read earlier."""
+    async def replace(
+        self,
+        endpoint: Endpoint,
+        *,
+        announce: Sequence[OperationalEvent] = (),
+        new_id: Callable[[str], str] | None = None,
+    ) -> int:
+        """Write every mutable field of an endpoint read earlier, and publish the
+        operational events this change raises in the same transaction. Returns how many
+        of their deliveries are due now."""
         values = endpoint_values(endpoint)
         for fixed in ("id", "account_id", "app_id", "created_at"):
             values.pop(fixed)
@@ -125,9 +145,24 @@ class EndpointRepository:
                 .where(endpoints.c.id == endpoint.id, endpoints.c.account_id == endpoint.account_id)
                 .values(**values)
             )
+            if announce and new_id is not None:
+                return await publish_operational(
+                    conn, announce, now=endpoint.updated_at, new_id=new_id
+                )
+        return 0
+
+    async def rules_of(self, endpoint_ids: list[str]) -> dict[str, tuple[datetime, Any]]:
+        """The rule documents of these endpoints, with the ``updated_at`` they go with."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(endpoints.c.id, endpoints.c.updated_at, endpoints.c.rules).where(
+                    endpoints.c.id.in_(endpoint_ids)
+                )
+            )
+            return {r.id: (r.updated_at, r.rules) for r in rows}
 
     async def delete(self, account_id: str, endpoint_id: str, now: datetime) -> None:
-        """Soft delete, and cancel whatever was still waiting to be sent to it."""
+        """Soft delete, and cancel whatever was still waiting (or held) to be sent to it."""
         async with self.db.write() as conn:
             await conn.execute(
                 endpoints.update()
@@ -138,7 +173,9 @@ class EndpointRepository:
                 deliveries.update()
                 .where(
                     deliveries.c.endpoint_id == endpoint_id,
-                    deliveries.c.status == DeliveryStatus.PENDING.value,
+                    deliveries.c.status.in_(
+                        [DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]
+                    ),
                 )
                 .values(status=DeliveryStatus.CANCELLED.value, next_attempt_at=None, updated_at=now)
             )

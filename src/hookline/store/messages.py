@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,13 +18,13 @@ from hookline.domain.models import (
     Message,
     Page,
     Published,
-    Trigger,
 )
 from hookline.errors import StoreUnavailable
 from hookline.store.database import Database
 from hookline.store.endpoints import endpoint_from_row
+from hookline.store.fanout import LIVE, delivery_row, message_row
 from hookline.store.pagination import fetch_page
-from hookline.store.tables import deliveries, endpoints, idempotency_keys, messages
+from hookline.store.tables import deliveries, endpoints, event_types, idempotency_keys, messages
 
 
 def message_from_row(row: Any) -> Message:
@@ -36,34 +36,8 @@ def message_from_row(row: Any) -> Message:
         payload=row.payload.encode(),
         idempotency_key=row.idempotency_key,
         created_at=row.created_at,
+        trace_context=row.trace_context,
     )
-
-
-def _message_values(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "account_id": m.account_id,
-        "app_id": m.app_id,
-        "event_type": m.event_type,
-        "payload": m.payload.decode(),
-        "idempotency_key": m.idempotency_key,
-        "created_at": m.created_at,
-    }
-
-
-def _delivery_values(m: Message, endpoint_id: str, delivery_id: str) -> dict[str, Any]:
-    return {
-        "id": delivery_id,
-        "message_id": m.id,
-        "endpoint_id": endpoint_id,
-        "account_id": m.account_id,
-        "status": DeliveryStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": m.created_at,
-        "trigger": Trigger.SCHEDULED.value,
-        "created_at": m.created_at,
-        "updated_at": m.created_at,
-    }
 
 
 @dataclass(slots=True)
@@ -73,7 +47,16 @@ class _PublishRequest:
     new_delivery_id: Callable[[], str]
     idempotency_expires_at: datetime
     answer: asyncio.Future[list[Published]]
+    type_versions: Mapping[str, int | None] | None = None
 
+
+class StaleCatalog(Exception):
+    """The event types changed since the caller checked them: check again, publish again."""
+
+
+# Work another repository does in a publish's own transaction, given what was published
+# (for example advancing a chain source's cursor past the blocks these events came from).
+AlsoInTransaction = Callable[[Any, list[Published]], Awaitable[None]]
 
 # How many messages one group commit takes at most (a single larger batch goes alone).
 MAX_GROUP_MESSAGES = 1000
@@ -103,9 +86,14 @@ class MessageRepository:
         select_endpoints: Callable[[Message, list[Endpoint]], list[Endpoint]],
         new_delivery_id: Callable[[], str],
         idempotency_expires_at: datetime,
+        type_versions: Mapping[str, int | None] | None = None,
     ) -> list[Published]:
         """Write messages of one account and application, each with one pending delivery
         per endpoint ``select_endpoints`` chooses, atomically.
+
+        ``type_versions`` (name -> the catalog version the caller checked the data
+        against, None for a type not in the catalog) is verified inside the transaction:
+        if any differs, nothing is written and :class:`StaleCatalog` is raised.
 
         A message whose idempotency key is still live (earlier, or earlier in this batch)
         writes nothing and answers with the first message instead (``created`` False).
@@ -118,12 +106,40 @@ class MessageRepository:
         answer: asyncio.Future[list[Published]] = asyncio.get_running_loop().create_future()
         self._queue.append(
             _PublishRequest(
-                batch, select_endpoints, new_delivery_id, idempotency_expires_at, answer
+                batch,
+                select_endpoints,
+                new_delivery_id,
+                idempotency_expires_at,
+                answer,
+                type_versions,
             )
         )
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued(), name="hookline-publish")
         return await answer
+
+    async def publish_with(
+        self,
+        batch: Sequence[Message],
+        *,
+        select_endpoints: Callable[[Message, list[Endpoint]], list[Endpoint]],
+        new_delivery_id: Callable[[], str],
+        idempotency_expires_at: datetime,
+        also: AlsoInTransaction,
+        type_versions: Mapping[str, int | None] | None = None,
+    ) -> list[Published]:
+        """Like :meth:`publish`, in a transaction of its own (not group-committed) that
+        also runs ``also``: both commit, or neither does. ``batch`` may be empty."""
+        if any(m.account_id != batch[0].account_id or m.app_id != batch[0].app_id for m in batch):
+            raise ValueError("a publish batch belongs to one account and application")
+        answer: asyncio.Future[list[Published]] = asyncio.get_running_loop().create_future()
+        req = _PublishRequest(
+            batch, select_endpoints, new_delivery_id, idempotency_expires_at, answer, type_versions
+        )
+        async with self.db.write() as conn:
+            published = await self._write_batch(conn, req, {}) if batch else []
+            await also(conn, published)
+        return published
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -166,14 +182,17 @@ class MessageRepository:
         batch, select_endpoints = req.batch, req.select_endpoints
         new_delivery_id, idempotency_expires_at = req.new_delivery_id, req.idempotency_expires_at
         account_id, app_id = batch[0].account_id, batch[0].app_id
+        if req.type_versions is not None:
+            await self._verify_types(conn, account_id, req.type_versions)
         # Endpoints cannot change inside this transaction: one read serves the group.
+        # Disabled ones are read too: what they subscribe to is kept for them, held.
         active = cache.get((account_id, app_id))
         if active is None:
             rows = await conn.execute(
                 sa.select(endpoints).where(
                     endpoints.c.account_id == account_id,
                     endpoints.c.app_id == app_id,
-                    endpoints.c.status == EndpointStatus.ACTIVE.value,
+                    endpoints.c.status.in_(LIVE),
                 )
             )
             active = cache[(account_id, app_id)] = [endpoint_from_row(r) for r in rows]
@@ -192,9 +211,21 @@ class MessageRepository:
                     results.append(Published(earlier.message, earlier.deliveries, False))
                     continue
             chosen = select_endpoints(message, active)
-            new_messages.append(_message_values(message))
-            new_deliveries += [_delivery_values(message, ep.id, new_delivery_id()) for ep in chosen]
-            published = Published(message=message, deliveries=len(chosen), created=True)
+            new_messages.append(message_row(message))
+            rows = [
+                delivery_row(
+                    message,
+                    ep.id,
+                    new_delivery_id(),
+                    held=ep.status is not EndpointStatus.ACTIVE,
+                )
+                for ep in chosen
+            ]
+            new_deliveries += rows
+            held = sum(r["status"] == DeliveryStatus.HELD.value for r in rows)
+            published = Published(
+                message=message, deliveries=len(chosen) - held, created=True, held=held
+            )
             if key is not None:
                 in_batch[key] = published
                 new_keys.append(
@@ -213,6 +244,20 @@ class MessageRepository:
         if new_keys:
             await conn.execute(idempotency_keys.insert(), new_keys)
         return results
+
+    async def _verify_types(
+        self, conn: Any, account_id: str, expected: Mapping[str, int | None]
+    ) -> None:
+        rows = await conn.execute(
+            sa.select(event_types.c.name, event_types.c.version).where(
+                event_types.c.account_id == account_id,
+                event_types.c.name.in_(list(expected)),
+            )
+        )
+        found: dict[str, int | None] = dict.fromkeys(expected)
+        found.update({r.name: r.version for r in rows})
+        if found != dict(expected):
+            raise StaleCatalog()
 
     async def _live_idempotent(
         self, conn: Any, account_id: str, key: str, now: datetime
@@ -244,6 +289,27 @@ class MessageRepository:
             )
         ).scalar_one()
         return Published(message=message_from_row(first), deliveries=int(count), created=False)
+
+    async def deliver_to(
+        self,
+        message: Message,
+        endpoint_id: str,
+        delivery_id: str,
+        *,
+        now: datetime,
+        new: bool,
+        test: bool,
+    ) -> None:
+        """One pending delivery of ``message`` to one endpoint, whatever it subscribes to
+        (a test event, or a resend); ``new`` writes the message too, in the same
+        transaction."""
+        async with self.db.write() as conn:
+            if new:
+                await conn.execute(messages.insert().values(**message_row(message)))
+            row = delivery_row(message, endpoint_id, delivery_id, test=test)
+            # A resend goes out now, not when the event was first published.
+            row["next_attempt_at"] = row["created_at"] = row["updated_at"] = now
+            await conn.execute(deliveries.insert().values(**row))
 
     async def get(self, account_id: str, message_id: str) -> Message | None:
         async with self.db.read() as conn:

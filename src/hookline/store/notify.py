@@ -20,6 +20,8 @@ from hookline.store.database import APPLICATION_NAME, Database
 log = logging.getLogger("hookline.notify")
 
 CHANNEL = "hookline_due"
+# Carries the id of a call that changed, for requests waiting on it in other processes.
+CALL_CHANNEL = "hookline_call"
 RECONNECT_MIN = 0.25
 RECONNECT_MAX = 5.0
 
@@ -37,24 +39,39 @@ class PgNotifier:
         self.db = db
         self.local = local
         self._pending = False
+        self._calls: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._conn: asyncpg.Connection | None = None
 
     def notify(self) -> None:
         self.local()
         self._pending = True
+        self._kick()
+
+    def notify_call(self, call_id: str) -> None:
+        """Tell other processes that a call changed (its waiters re-read it)."""
+        self._calls.add(call_id)
+        self._kick()
+
+    def _kick(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._send())
 
     async def _send(self) -> None:
-        while self._pending:
-            self._pending = False
+        while self._pending or self._calls:
+            due, self._pending = self._pending, False
+            changed, self._calls = sorted(self._calls), set()
             # A connection the server dropped shows only when used: retry once on a new one.
             for last_try in (False, True):
                 try:
                     if self._conn is None or self._conn.is_closed():
                         self._conn = await connect(self.db)
-                    await self._conn.execute(f"NOTIFY {CHANNEL}")
+                    if due:
+                        await self._conn.execute(f"NOTIFY {CHANNEL}")
+                    if changed:
+                        await self._conn.executemany(
+                            "SELECT pg_notify($1, $2)", [(CALL_CHANNEL, c) for c in changed]
+                        )
                     break
                 except Exception as exc:
                     self._drop()
@@ -93,10 +110,21 @@ class PgListener:
     nobody listened are gone.
     """
 
-    def __init__(self, db: Database, wake: Callable[[], None], *, check_every: float = 5.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        wake: Callable[[], None],
+        *,
+        check_every: float = 5.0,
+        channel: str = CHANNEL,
+        on_payload: Callable[[str], None] | None = None,
+    ) -> None:
         self.db = db
         self.wake = wake
         self.check_every = check_every
+        self.channel = channel
+        # Given, each notification's payload goes here instead of waking ``wake``.
+        self.on_payload = on_payload
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
@@ -116,10 +144,10 @@ class PgListener:
         lost = asyncio.Event()
         try:
             conn.add_termination_listener(lambda _conn: lost.set())
-            await conn.add_listener(CHANNEL, lambda *_args: self.wake())
+            await conn.add_listener(self.channel, self._received)
             self.connected.set()
             self.wake()
-            log.info("listening for wake-ups on %s", CHANNEL)
+            log.info("listening for wake-ups on %s", self.channel)
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self.check_every)
@@ -129,3 +157,9 @@ class PgListener:
         finally:
             self.connected.clear()
             conn.terminate()
+
+    def _received(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        if self.on_payload is not None:
+            self.on_payload(str(payload))
+        else:
+            self.wake()

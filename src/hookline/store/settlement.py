@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.domain import calls as rules
 from hookline.domain.gateway import Call, LedgerEntry, Outcome
 from hookline.domain.models import DeliveryStatus, Trigger
-from hookline.store.call_rows import to_json
+from hookline.store import call_events
+from hookline.store.call_rows import attempts_to_json, to_json
 from hookline.store.tables import calls, deliveries, endpoints, ledger_entries, messages
 from hookline.store.wallets import add_to_balance, entry_values, release
 
@@ -56,8 +57,10 @@ class Settler:
             stmt = stmt.where(calls.c.lease_owner == owner)
         if guard is not None:
             stmt = stmt.where(guard)
+        attempts = call.upstream_attempts + outcome.attempts
         changed = await conn.execute(
             stmt.values(
+                upstream_attempts=attempts_to_json(attempts),
                 status=outcome.status.value,
                 cost=cost,
                 result_status_code=outcome.result_status_code,
@@ -106,8 +109,13 @@ class Settler:
             error_detail=outcome.error_detail,
             completed_at=now,
             updated_at=now,
+            upstream_attempts=attempts,
         )
-        if done.endpoint_id is not None:
+        error = {"code": outcome.error, "message": outcome.error_detail} if outcome.error else None
+        await call_events.append(
+            conn, call.id, call_events.STATUS, done.status.value, {"error": error}, now
+        )
+        if done.endpoint_id is not None and "completed" in done.webhook_events:
             await self.publish(conn, done, rules.COMPLETED_EVENT, rules.completed_data(done), now)
         return done
 
@@ -151,5 +159,7 @@ class Settler:
                 trigger=Trigger.SCHEDULED.value,
                 created_at=now,
                 updated_at=now,
+                event_type=event_type,
+                test=False,
             )
         )

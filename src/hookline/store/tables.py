@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,50 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sealer(dialect: Dialect) -> Any:
+    sealer = getattr(dialect, "hookline_sealer", None)
+    if sealer is None:
+        raise RuntimeError("this database was opened without a secret key")
+    return sealer
+
+
+class SealedText(sa.TypeDecorator[str]):
+    """A secret, sealed on the way in and opened on the way out (``store/sealing.py``).
+
+    The sealer hangs on the engine's dialect (``Database`` puts it there), so nothing
+    is read at import time. PostgreSQL keeps the longer sealed form as ``text``; the
+    column was ``varchar(300)`` before, a length SQLite never enforces.
+    """
+
+    impl = sa.String(300).with_variant(sa.Text(), "postgresql")
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(_sealer(dialect).seal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(_sealer(dialect).open(value))
+
+
+class SealedJSON(sa.TypeDecorator[Any]):
+    """A JSON document kept sealed: the column holds a JSON string, the sealed text."""
+
+    impl = sa.JSON()
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return _sealer(dialect).seal(json.dumps(value, separators=(",", ":")))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or not isinstance(value, str):
+            # A document stored plain by a version before sealing (attempts' request
+            # headers): readable as it is until the next start seals it.
+            return value
+        return json.loads(_sealer(dialect).open(value))
 
 
 def _id(name: str = "id") -> sa.Column[str]:
@@ -95,13 +140,13 @@ endpoints = sa.Table(
     sa.Column("url", sa.Text(), nullable=False),
     sa.Column("description", sa.Text(), nullable=False, default=""),
     sa.Column("event_types", sa.JSON()),
-    sa.Column("secret", sa.String(300), nullable=False),
-    sa.Column("previous_secret", sa.String(300)),
+    sa.Column("secret", SealedText(), nullable=False),
+    sa.Column("previous_secret", SealedText()),
     _time("previous_secret_expires_at", nullable=True),
     sa.Column("signature_scheme", sa.String(20), nullable=False),
     sa.Column("signature_header", sa.String(64)),
     sa.Column("retry_policy", sa.JSON()),
-    sa.Column("headers", sa.JSON(), nullable=False),
+    sa.Column("headers", SealedJSON(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("disabled_reason", sa.String(64)),
     sa.Column("failure_count", sa.Integer(), nullable=False, default=0),
@@ -109,6 +154,13 @@ endpoints = sa.Table(
     _time("last_failure_at", nullable=True),
     _time("created_at"),
     _time("updated_at"),
+    # Opt-in: send the W3C traceparent of the publish to this receiver.
+    sa.Column("send_traceparent", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Names of custom headers whose values are secrets: masked wherever they are shown.
+    sa.Column("secret_headers", sa.JSON()),
+    sa.Column("rules", sa.JSON(none_as_null=True)),
+    # push: the worker sends; listen: `hookline listen` pulls over a stream.
+    sa.Column("mode", sa.String(16), nullable=False, server_default="push"),
     sa.Index(None, "account_id", "status"),
 )
 
@@ -122,6 +174,8 @@ messages = sa.Table(
     sa.Column("payload", sa.Text(), nullable=False),
     sa.Column("idempotency_key", sa.String(255)),
     _time("created_at"),
+    # The W3C trace context of the publish, so delivery spans can link back to it.
+    sa.Column("trace_context", sa.String(512)),
     sa.Index(None, "account_id", "id"),
 )
 
@@ -151,11 +205,20 @@ deliveries = sa.Table(
     sa.Column("last_status_code", sa.Integer()),
     _time("created_at"),
     _time("updated_at"),
+    # The message's type, copied at fan-out so searches by type need no join.
+    sa.Column("event_type", sa.String(255), nullable=False),
+    # Sent by POST /v1/webhooks/{id}/test: shown as such, never raises operational events.
+    sa.Column("test", sa.Boolean(), nullable=False),
     # The claim query walks this index: due pending deliveries, oldest first.
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "status", "lease_expires_at"),
     sa.Index(None, "endpoint_id", "id"),
     sa.Index(None, "message_id"),
+    # Searches and bulk retries across the account and within one webhook (docs/design.md).
+    sa.Index(None, "account_id", "id"),
+    sa.Index(None, "account_id", "status", "id"),
+    sa.Index(None, "account_id", "event_type", "id"),
+    sa.Index(None, "endpoint_id", "status", "id"),
 )
 
 attempts = sa.Table(
@@ -172,7 +235,64 @@ attempts = sa.Table(
     sa.Column("duration_ms", sa.Integer(), nullable=False),
     sa.Column("error", sa.String(32)),
     sa.Column("error_detail", sa.Text()),
+    # The exact request sent; the body is kept once per distinct content (request_bodies).
+    sa.Column("request_method", sa.String(10)),
+    sa.Column("request_url", sa.Text()),
+    # Custom header values travel in the request: sealed like the webhook's own.
+    sa.Column("request_headers", SealedJSON()),
+    sa.Column("request_body_sha256", sa.String(64)),
+    sa.Column("response_headers", sa.JSON()),
     sa.Index(None, "delivery_id", "id"),
+    sa.Index(None, "endpoint_id", "id"),
+)
+
+# Request bodies, content-addressed: every attempt of a delivery sends the same bytes,
+# so they are stored once and attempts refer to them by SHA-256 (checked on write).
+request_bodies = sa.Table(
+    "request_bodies",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("body", sa.LargeBinary(), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    _time("created_at"),
+)
+
+# Bulk re-queues (recover, bulk retry): done in chunks in the background, resumable.
+requeue_jobs = sa.Table(
+    "requeue_jobs",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts.id"),
+    sa.Column("filters", sa.JSON(), nullable=False),
+    sa.Column("expected", sa.Integer(), nullable=False),
+    sa.Column("queued", sa.Integer(), nullable=False),
+    sa.Column("last_id", sa.String(40)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("lease_owner", sa.String(64)),
+    _time("lease_expires_at", nullable=True),
+    _time("created_at"),
+    _time("updated_at"),
+    _time("finished_at", nullable=True),
+    sa.Index(None, "status", "lease_expires_at"),
+    sa.Index(None, "account_id", "id"),
+)
+
+event_types = sa.Table(
+    "event_types",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts.id"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("schema", sa.JSON(none_as_null=True)),
+    sa.Column("example", sa.JSON(none_as_null=True)),
+    # Bumped on every change: publishers compare it to recompile a cached schema.
+    sa.Column("version", sa.Integer(), nullable=False),
+    _time("archived_at", nullable=True),
+    _time("created_at"),
+    _time("updated_at"),
+    sa.UniqueConstraint("account_id", "name"),
+    sa.Index(None, "account_id", "id"),
 )
 
 # -- the gateway (async API calls) ---------------------------------------------------------
@@ -185,7 +305,7 @@ wallets = sa.Table(
     sa.Column("account_id", sa.String(40), sa.ForeignKey("accounts.id"), primary_key=True),
     sa.Column("balance", sa.BigInteger(), nullable=False),
     sa.Column("reserved", sa.BigInteger(), nullable=False),
-    sa.Column("signing_secret", sa.String(300), nullable=False),
+    sa.Column("signing_secret", SealedText(), nullable=False),
     _time("created_at"),
     _time("updated_at"),
     sa.CheckConstraint("balance >= 0", name="ck_wallets_balance_not_negative"),
@@ -274,3 +394,112 @@ ledger_entries = sa.Table(
 
 # The webhooks of a call are the messages whose idempotency key is the call's id.
 sa.Index(None, messages.c.account_id, messages.c.idempotency_key)
+
+# The first answer to each Idempotency-Key of a POST, per caller ("admin" or an account).
+# status_code NULL: the first request is still running (until locked_until).
+idempotent_requests = sa.Table(
+    "idempotent_requests",
+    metadata,
+    sa.Column("scope", sa.String(40), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer()),
+    sa.Column("content_type", sa.String(255)),
+    sa.Column("body", sa.LargeBinary()),
+    _time("locked_until"),
+    _time("expires_at"),
+    sa.Index(None, "expires_at"),
+)
+
+
+# -- async calls as inference platforms do them (waiting, deadlines, event log) ---------
+
+for _column in (
+    _time("cancel_at", nullable=True),  # the consumer's deadline (cancel_after)
+    sa.Column("webhook_events", sa.String(64)),  # comma-separated; NULL: "completed"
+    _time("progress_sent_at", nullable=True),  # the last progress webhook (coalescing)
+    sa.Column("upstream_attempts", sa.Text()),  # JSON list: status, error, duration
+    _time("result_expunged_at", nullable=True),  # the result was removed by retention
+):
+    calls.append_column(_column)
+apis.append_column(sa.Column("retry_on", sa.Text()))  # JSON: statuses, backoff, max_attempts
+sa.Index(None, calls.c.status, calls.c.cancel_at)
+sa.Index(None, calls.c.completed_at)
+
+call_events = sa.Table(
+    "call_events",
+    metadata,
+    # A call's status changes and progress, in order: what its event stream replays.
+    _ref("call_id", "calls.id"),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # status | progress
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("data", sa.Text()),
+    _time("created_at"),
+    sa.PrimaryKeyConstraint("call_id", "seq"),
+)
+
+
+# Event sources (chain followers). The cursor and the follower's lease live on the row.
+sources = sa.Table(
+    "sources",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts.id"),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("rpc_url", sa.Text(), nullable=False),
+    sa.Column("chain_id", sa.BigInteger()),
+    sa.Column("confirmations", sa.JSON(), nullable=False),
+    sa.Column("poll_interval", sa.Float(), nullable=False),
+    sa.Column("start_block", sa.BigInteger()),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("cursor_block", sa.BigInteger()),
+    sa.Column("cursor_hash", sa.String(80)),
+    sa.Column("head_block", sa.BigInteger()),
+    sa.Column("last_error", sa.Text()),
+    _time("last_error_at", nullable=True),
+    sa.Column("lease_owner", sa.String(64)),
+    _time("lease_expires_at", nullable=True),
+    _time("created_at"),
+    _time("updated_at"),
+    sa.Index(None, "account_id", "id"),
+    sa.Index(None, "status", "lease_expires_at"),
+)
+
+source_addresses = sa.Table(
+    "source_addresses",
+    metadata,
+    _ref("source_id", "sources.id"),
+    sa.Column("address", sa.String(128), nullable=False),
+    sa.Column("label", sa.String(200)),
+    _time("created_at"),
+    sa.PrimaryKeyConstraint("source_id", "address"),
+)
+
+# Recently processed blocks, kept to find the common ancestor after a reorg.
+source_blocks = sa.Table(
+    "source_blocks",
+    metadata,
+    _ref("source_id", "sources.id"),
+    sa.Column("number", sa.BigInteger(), nullable=False),
+    sa.Column("hash", sa.String(80), nullable=False),
+    sa.PrimaryKeyConstraint("source_id", "number"),
+)
+
+# Notifications whose block may still be replaced: higher confirmations come from here,
+# and a reorg names them.
+source_notifications = sa.Table(
+    "source_notifications",
+    metadata,
+    _ref("source_id", "sources.id"),
+    sa.Column("ref", sa.String(255), nullable=False),
+    sa.Column("event_type", sa.String(255), nullable=False),
+    sa.Column("block_number", sa.BigInteger(), nullable=False),
+    sa.Column("block_hash", sa.String(80), nullable=False),
+    sa.Column("data", sa.Text(), nullable=False),
+    sa.Column("confirmed", sa.Integer(), nullable=False),
+    sa.Column("event_ids", sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint("source_id", "ref"),
+    sa.Index(None, "source_id", "block_number"),
+)

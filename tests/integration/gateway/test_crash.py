@@ -83,7 +83,7 @@ async def test_hold_calls_after_a_crash(
         # Idempotent: sent again and finished.
         done = await until_final(consumer, c_again["request_id"])
         assert done["status"] == "succeeded"
-        assert done["attempts"] == 2
+        assert done["runs"] == 2
         # The callback call kept waiting and its upstream can still report.
         new_url = callback_url.replace(url, hookline.url)
         async with httpx.AsyncClient(timeout=10) as up:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from hookline.api import responses as out
+from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, PrincipalDep, SystemDep
 from hookline.api.responses import JSON
 from hookline.api.schemas import AccountCreate, KeyCreate
@@ -15,7 +16,9 @@ from hookline.errors import NotFound
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-@router.post("/accounts", status_code=201, response_class=JSON)
+@router.post(
+    "/accounts", status_code=201, response_class=JSON, response_model=shapes.AccountCreated
+)
 async def create_account(body: AccountCreate, who: PrincipalDep, sys: SystemDep) -> Any:
     """Create an account (admin). Its API key is in the answer, and only there."""
     who.require_admin()
@@ -26,7 +29,7 @@ async def create_account(body: AccountCreate, who: PrincipalDep, sys: SystemDep)
     )
 
 
-@router.get("/accounts", response_class=JSON)
+@router.get("/accounts", response_class=JSON, response_model=shapes.Page[shapes.Account])
 async def list_accounts(
     who: PrincipalDep, sys: SystemDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Any:
@@ -41,13 +44,18 @@ def _own(who: PrincipalDep, account_id: str) -> None:
         raise NotFound("account")
 
 
-@router.get("/accounts/{account_id}", response_class=JSON)
+@router.get("/accounts/{account_id}", response_class=JSON, response_model=shapes.Account)
 async def get_account(account_id: str, who: PrincipalDep, sys: SystemDep) -> Any:
     _own(who, account_id)
     return JSON(out.account_out(await sys.accounts.get_account(account_id)))
 
 
-@router.post("/accounts/{account_id}/keys", status_code=201, response_class=JSON)
+@router.post(
+    "/accounts/{account_id}/keys",
+    status_code=201,
+    response_class=JSON,
+    response_model=shapes.ApiKey,
+)
 async def create_account_key(
     account_id: str, who: PrincipalDep, sys: SystemDep, body: KeyCreate | None = None
 ) -> Any:
@@ -56,18 +64,18 @@ async def create_account_key(
     return JSON(out.key_out(issued.key, issued.secret), status_code=201)
 
 
-@router.get("/keys", response_class=JSON)
+@router.get("/keys", response_class=JSON, response_model=shapes.Items[shapes.ApiKey])
 async def list_keys(account: AccountDep, sys: SystemDep) -> Any:
     keys = await sys.accounts.list_keys(account)
     return JSON({"data": [out.key_out(k) for k in keys]})
 
 
-@router.post("/keys", status_code=201, response_class=JSON)
+@router.post("/keys", status_code=201, response_class=JSON, response_model=shapes.ApiKey)
 async def create_key(account: AccountDep, sys: SystemDep, body: KeyCreate | None = None) -> Any:
     issued = await sys.accounts.create_key(account, body.name if body else None)
     return JSON(out.key_out(issued.key, issued.secret), status_code=201)
 
 
-@router.delete("/keys/{key_id}", response_class=JSON)
+@router.delete("/keys/{key_id}", response_class=JSON, response_model=shapes.ApiKey)
 async def revoke_key(key_id: str, account: AccountDep, sys: SystemDep) -> Any:
     return JSON(out.key_out(await sys.accounts.revoke_key(account, key_id)))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 
 from hookline.api import responses as out
+from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
+from hookline.api.openapi import errors
 from hookline.api.responses import JSON
 from hookline.api.schemas import EventBatch, EventCreate
 from hookline.domain.models import Published
@@ -17,7 +19,7 @@ from hookline.services.events import EventInput
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.post("/events", status_code=202, response_class=JSON)
+@router.post("/events", status_code=202, response_class=JSON, response_model=shapes.Published)
 async def publish_event(
     body: EventCreate,
     account: AccountDep,
@@ -26,8 +28,17 @@ async def publish_event(
 ) -> Any:
     """Accept an event. The 202 comes after the event and all its deliveries are
     committed; the same idempotency key within 24 h returns the first event."""
-    published = await sys.events.publish(
-        account, body.type, orjson.dumps(body.data), body.idempotency_key or idempotency_key
+    (published,) = await sys.events.publish_batch(
+        account,
+        [
+            EventInput(
+                body.type,
+                orjson.dumps(body.data),
+                body.idempotency_key or idempotency_key,
+                data=body.data,
+                has_data=True,
+            )
+        ],
     )
     if published.created:
         sys.metrics.events_published.inc()
@@ -35,12 +46,20 @@ async def publish_event(
     return JSON(_published_out(published), status_code=202)
 
 
-@router.post("/events/batch", status_code=202, response_class=JSON)
+@router.post(
+    "/events/batch",
+    status_code=202,
+    response_class=JSON,
+    response_model=shapes.Items[shapes.Published],
+)
 async def publish_events(body: EventBatch, account: AccountDep, sys: SystemDep) -> Any:
     """Accept up to 500 events in one transaction: all of them, or none."""
     published = await sys.events.publish_batch(
         account,
-        [EventInput(e.type, orjson.dumps(e.data), e.idempotency_key) for e in body.events],
+        [
+            EventInput(e.type, orjson.dumps(e.data), e.idempotency_key, data=e.data, has_data=True)
+            for e in body.events
+        ],
     )
     created = [p for p in published if p.created]
     sys.metrics.events_published.inc(len(created))
@@ -52,16 +71,17 @@ def _published_out(p: Published) -> dict[str, Any]:
     return {
         "event_id": p.message.id,
         "deliveries": p.deliveries,
+        "held": p.held,
         "created_at": out.ts(p.message.created_at),
         "duplicate": not p.created,
     }
 
 
-@router.get("/events", response_class=JSON)
+@router.get("/events", response_class=JSON, response_model=shapes.Page[shapes.Event])
 async def list_events(
     account: AccountDep,
     sys: SystemDep,
-    type: str | None = None,
+    type: Annotated[str | None, Query(max_length=255)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Any:
@@ -69,7 +89,7 @@ async def list_events(
     return JSON(out.page([out.event_out(m) for m in p.items], p))
 
 
-@router.get("/events/{event_id}", response_class=JSON)
+@router.get("/events/{event_id}", response_class=JSON, response_model=shapes.EventDetail)
 async def get_event(event_id: str, account: AccountDep, sys: SystemDep) -> Any:
     detail = await sys.events.get(account, event_id)
     return JSON(
@@ -78,13 +98,19 @@ async def get_event(event_id: str, account: AccountDep, sys: SystemDep) -> Any:
     )
 
 
-@router.get("/deliveries/{delivery_id}", response_class=JSON)
+@router.get("/deliveries/{delivery_id}", response_class=JSON, response_model=shapes.Delivery)
 async def get_delivery(delivery_id: str, account: AccountDep, sys: SystemDep) -> Any:
     delivery, attempts = await sys.deliveries.get(account, delivery_id)
     return JSON(out.delivery_out(delivery, attempts))
 
 
-@router.post("/deliveries/{delivery_id}/retry", status_code=202, response_class=JSON)
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    status_code=202,
+    response_class=JSON,
+    response_model=shapes.Delivery,
+    responses=errors(409),
+)
 async def retry_delivery(delivery_id: str, account: AccountDep, sys: SystemDep) -> Any:
     """Send a finished delivery again now (one manual attempt)."""
     delivery = await sys.deliveries.retry(account, delivery_id)

@@ -7,17 +7,19 @@ from typing import Any
 from fastapi import APIRouter
 
 from hookline.api import responses as out
+from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
+from hookline.api.openapi import errors
 from hookline.api.responses import JSON
 from hookline.api.schemas import SecretRotate, WebhookCreate, WebhookUpdate
-from hookline.domain.models import DeliveryStatus
+from hookline.domain.models import DeliveryMode, DeliveryStatus
 from hookline.domain.signing import Scheme
 from hookline.services.webhooks import WebhookSpec
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-@router.post("", status_code=201, response_class=JSON)
+@router.post("", status_code=201, response_class=JSON, response_model=shapes.WebhookCreated)
 async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDep) -> Any:
     """Register a webhook. The secret (given or generated) is returned in this answer."""
     sig = body.signature
@@ -25,7 +27,7 @@ async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDe
         account,
         await sys.accounts.default_app_id(account),
         WebhookSpec(
-            url=body.callback_url,
+            url=body.callback_url or "",
             secret=body.secret,
             events=body.events,
             retry_policy=body.retry_policy,
@@ -33,12 +35,16 @@ async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDe
             signature_header=sig.header if sig else None,
             description=body.description,
             headers=body.headers,
+            send_traceparent=body.send_traceparent,
+            secret_headers=body.secret_headers,
+            rules=body.rules,
+            mode=DeliveryMode(body.mode),
         ),
     )
     return JSON(out.webhook_out(endpoint, secret=True), status_code=201)
 
 
-@router.get("", response_class=JSON)
+@router.get("", response_class=JSON, response_model=shapes.Page[shapes.Webhook])
 async def list_webhooks(
     account: AccountDep,
     sys: SystemDep,
@@ -52,12 +58,14 @@ async def list_webhooks(
     return JSON(out.page([out.webhook_out(e) for e in p.items], p))
 
 
-@router.get("/{webhook_id}", response_class=JSON)
+@router.get("/{webhook_id}", response_class=JSON, response_model=shapes.Webhook)
 async def get_webhook(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
     return JSON(out.webhook_out(await sys.webhooks.get(account, webhook_id)))
 
 
-@router.patch("/{webhook_id}", response_class=JSON)
+@router.patch(
+    "/{webhook_id}", response_class=JSON, response_model=shapes.Webhook, responses=errors(409)
+)
 async def update_webhook(
     webhook_id: str, body: WebhookUpdate, account: AccountDep, sys: SystemDep
 ) -> Any:
@@ -73,24 +81,31 @@ async def update_webhook(
         elif field == "active":
             if value is not None:
                 changes["active"] = value
+        elif field == "secret_headers":
+            changes["secret_headers"] = value or []
         else:
             changes[field] = value
     return JSON(out.webhook_out(await sys.webhooks.update(account, webhook_id, changes)))
 
 
-@router.delete("/{webhook_id}", response_class=JSON)
+@router.delete("/{webhook_id}", response_class=JSON, response_model=shapes.Webhook)
 async def delete_webhook(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
     """Deactivate for good: nothing more is delivered; history stays readable."""
     return JSON(out.webhook_out(await sys.webhooks.delete(account, webhook_id)))
 
 
-@router.get("/{webhook_id}/secret", response_class=JSON)
+@router.get("/{webhook_id}/secret", response_class=JSON, response_model=shapes.WebhookSecret)
 async def get_secret(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
     endpoint = await sys.webhooks.get(account, webhook_id)
     return JSON({"webhook_id": endpoint.id, "secret": endpoint.secret})
 
 
-@router.post("/{webhook_id}/secret/rotate", response_class=JSON)
+@router.post(
+    "/{webhook_id}/secret/rotate",
+    response_class=JSON,
+    response_model=shapes.WebhookSecretRotated,
+    responses=errors(409),
+)
 async def rotate_secret(
     webhook_id: str, account: AccountDep, sys: SystemDep, body: SecretRotate | None = None
 ) -> Any:
@@ -105,7 +120,9 @@ async def rotate_secret(
     )
 
 
-@router.get("/{webhook_id}/deliveries", response_class=JSON)
+@router.get(
+    "/{webhook_id}/deliveries", response_class=JSON, response_model=shapes.Page[shapes.Delivery]
+)
 async def list_deliveries(
     webhook_id: str,
     account: AccountDep,

@@ -1,4 +1,5 @@
-"""``hookline serve | worker | migrate``.
+"""``hookline serve | worker | migrate | secrets | receive | version``: the commands that
+run Hookline.
 
 Every setting in :class:`hookline.config.Settings` is a flag on each command, and each
 flag reads its ``HOOKLINE_*`` environment variable, so the two can never drift apart.
@@ -11,26 +12,21 @@ import inspect
 import logging
 import signal
 import socket
-import sys
 import typing
 from collections.abc import Callable
 from typing import Any
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 
-from hookline import __version__
-from hookline.api.app import create_app
-from hookline.api.server import Server
+from hookline import __version__, logs
+from hookline.cli.root import app
 from hookline.config import Settings
-from hookline.errors import StoreUnavailable
-from hookline.store import migrate
-from hookline.system import System, ensure_admin_key, open_database
+from hookline.errors import SecretsUnreadable, StoreUnavailable
 
-app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Hookline: self-hostable webhook delivery."
-)
+# The server's stack (uvicorn, FastAPI, the store) is imported by the commands that run
+# it, not here: the client commands start in a fraction of the time without it.
+
 log = logging.getLogger("hookline")
 
 
@@ -51,7 +47,8 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
                     None,
                     flag,
                     envvar=f"HOOKLINE_{name.upper()}",
-                    help=field.description or "",
+                    help=_setting_help(field),
+                    metavar=_setting_type(field.annotation),
                     show_default=False,
                 ),
                 annotation=annotation,
@@ -76,10 +73,7 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
                 where = ".".join(str(p) for p in err["loc"]) or "settings"
                 typer.echo(f"hookline: invalid setting {where}: {err['msg']}", err=True)
             raise typer.Exit(2) from None
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logs.configure(settings.log_level, settings.log_format)
         return func(settings=settings, **rest)
 
     command.__signature__ = inspect.Signature(own + params)  # type: ignore[attr-defined]
@@ -88,7 +82,42 @@ def _with_settings_flags(func: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _setting_type(annotation: Any) -> str:
+    """What a setting's value looks like, for --help (every flag is read as text and
+    checked by Settings, so the parser's own type would always say TEXT)."""
+    text = str(annotation)
+    for needle, shown in (
+        ("bool", "BOOLEAN"),
+        ("tuple[float", "SECONDS,…"),
+        ("tuple[str", "LIST,…"),
+        ("float", "FLOAT"),
+        ("int", "INTEGER"),
+        ("Path", "PATH"),
+    ):
+        if needle in text:
+            return shown
+    return "TEXT"
+
+
+def _setting_help(field: Any) -> str:
+    default = field.default
+    if isinstance(default, tuple):
+        shown = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in default)
+    elif isinstance(default, bool):
+        shown = "on" if default else "off"
+    else:
+        shown = str(default) if default not in (None, "") else "none"
+    text = field.description or ""
+    if "default:" in text:  # the description says it better than a value could
+        return text
+    return f"{text} [default: {shown or 'none'}]".strip()
+
+
 def _run(main: Any) -> None:
+    from hookline import tracing
+    from hookline.store.sealing import InvalidSecretKey
+
+    stop_tracing = tracing.configure_from_env()
     try:
         try:
             import uvloop
@@ -101,6 +130,12 @@ def _run(main: Any) -> None:
         # At start-up (or migrating): say so in one line; a supervisor can retry.
         typer.echo(f"hookline: {exc.message} ({exc.__cause__})", err=True)
         raise typer.Exit(1) from None
+    except (SecretsUnreadable, InvalidSecretKey) as exc:
+        typer.echo(f"hookline: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if stop_tracing is not None:
+            stop_tracing()  # exports the spans still buffered
 
 
 @app.command()
@@ -117,6 +152,12 @@ def serve(
 
 
 async def _serve(settings: Settings, *, with_worker: bool) -> None:
+    import uvicorn
+
+    from hookline.api.app import create_app
+    from hookline.api.server import Server
+    from hookline.system import System, ensure_admin_key
+
     admin_key = ensure_admin_key(settings)
     system = await System.open(settings, admin_key=admin_key)
     try:
@@ -129,6 +170,8 @@ async def _serve(settings: Settings, *, with_worker: bool) -> None:
             create_app(system),
             http="httptools",
             log_level=settings.log_level.lower(),
+            # uvicorn's own lines go through our handler, in our format.
+            log_config=None,
             access_log=False,
             lifespan="off",
             server_header=False,
@@ -170,20 +213,39 @@ def worker(*, settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
+    from hookline.runtime.monitor import MonitorServer
+    from hookline.system import System
+
+    # Bound before anything starts, so a port already in use fails at once.
+    sock = _bind(settings.host, settings.metrics_port) if settings.metrics_port else None
     system = await System.open(settings)
+    monitor: MonitorServer | None = None
     try:
         await system.start_worker()
         loop = asyncio.get_running_loop()
         assert system.worker is not None
+        worker = system.worker
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, system.worker.stop)
+            loop.add_signal_handler(sig, worker.stop)
+        if sock is not None:
+            monitor = MonitorServer(
+                system.metrics,
+                ping=system.db.ping,
+                alive=lambda: not worker.stopping,
+                dialect=system.db.dialect,
+            )
+            await monitor.start(sock)
         print(
-            f"Hookline {__version__} worker {system.worker.owner} started "
-            f"(database: {system.db.dialect})",
+            f"Hookline {__version__} worker {worker.owner} started (database: {system.db.dialect})",
             flush=True,
         )
+        if monitor is not None:
+            host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            print(f"metrics and health on http://{host}:{monitor.port}", flush=True)
         await system.wait_worker()
     finally:
+        if monitor is not None:
+            await monitor.close()
         await system.close()
 
 
@@ -191,6 +253,8 @@ async def _worker(settings: Settings) -> None:
 @_with_settings_flags
 def migrate_command(*, settings: Settings) -> None:
     """Create or upgrade the database schema to this version's."""
+    from hookline.store import migrate
+    from hookline.system import open_database
 
     async def run() -> None:
         db = open_database(settings)
@@ -208,12 +272,68 @@ def migrate_command(*, settings: Settings) -> None:
     _run(run())
 
 
+secrets_app = typer.Typer(no_args_is_help=True, help="The keys that seal stored secrets.")
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("generate-key")
+def generate_key_command() -> None:
+    """Print a new key for HOOKLINE_SECRET_KEY."""
+    from hookline.store.sealing import generate_key
+
+    print(generate_key())
+
+
+@secrets_app.command("rotate-key")
+@_with_settings_flags
+def rotate_key(
+    *,
+    settings: Settings,
+    new_key: str | None = typer.Option(
+        None,
+        "--new-key",
+        envvar="HOOKLINE_NEW_SECRET_KEY",
+        help="seal with this key from now on (default: the first of HOOKLINE_SECRET_KEY, "
+        "or a new one when the key is kept in the data dir)",
+        show_default=False,
+    ),
+) -> None:
+    """Seal every stored secret again with the newest key (docs/security.md)."""
+    from hookline.store import migrate
+    from hookline.store.sealing import Sealer, generate_key, parse_keys
+    from hookline.store.secrets import SecretRepository
+    from hookline.system import SECRET_KEY_FILE, open_database, secret_keys, write_key_file
+
+    async def run() -> None:
+        current = secret_keys(settings)
+        in_file = settings.secret_key is None
+        newest = parse_keys(new_key)[0] if new_key else generate_key() if in_file else current[0]
+        keys = (newest, *(k for k in current if k != newest))
+        db = open_database(settings, Sealer(keys))
+        try:
+            await migrate.upgrade(db)
+            count = await SecretRepository(db).reseal_all()
+        finally:
+            await db.close()
+        print(f"sealed the secrets of {count} stored rows with the newest key")
+        if in_file:
+            write_key_file(settings.data_dir / SECRET_KEY_FILE, (newest,), replace=True)
+            print(f"{settings.data_dir / SECRET_KEY_FILE} now holds the new key alone")
+        elif newest != current[0]:
+            print("now set HOOKLINE_SECRET_KEY to the new key (the key given with --new-key)")
+
+    _run(run())
+
+
 @app.command()
 def receive(
     port: int = typer.Option(9000, help="port to listen on (127.0.0.1)"),
     secret: str | None = typer.Option(None, help="verify signatures with this secret"),
     header: str | None = typer.Option(None, help="sha256-hex scheme: the signature header"),
     status: int = typer.Option(200, help="the HTTP status to answer with"),
+    delay: float = typer.Option(
+        0.0, help="seconds to wait before answering (to stand in for a slow API upstream)"
+    ),
 ) -> None:
     """A local receiver for trying Hookline out: prints every delivery it gets."""
     from aiohttp import web
@@ -234,6 +354,8 @@ def receive(
             f"signature={verdict}\n{body.decode(errors='replace')}",
             flush=True,
         )
+        if delay > 0:
+            await asyncio.sleep(delay)
         return web.Response(status=status, text="ok")
 
     server = web.Application()
@@ -247,10 +369,3 @@ def receive(
 def version() -> None:
     """Print Hookline's version."""
     print(__version__)
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)

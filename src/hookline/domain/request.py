@@ -1,0 +1,42 @@
+"""The exact request one attempt of a delivery makes: body and signed headers.
+
+The worker sends it; a listen stream hands it to ``hookline listen``, which sends it on
+to a local app, so both carry the same bytes and signatures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hookline.domain.envelope import event_body
+from hookline.domain.models import Dispatch
+from hookline.domain.signing import signature_headers
+
+
+def signed_request(
+    d: Dispatch, now: datetime, *, traceparent: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    ep, msg = d.endpoint, d.message
+    body = event_body(
+        message_id=msg.id,
+        event_type=msg.event_type,
+        webhook_id=ep.id,
+        idempotency_key=msg.idempotency_key,
+        created_at=msg.created_at,
+        payload_json=msg.payload,
+    )
+    headers = dict(ep.headers)
+    headers["Content-Type"] = "application/json"
+    if traceparent is not None:
+        headers["traceparent"] = traceparent
+    headers.update(
+        signature_headers(
+            scheme=ep.scheme,
+            header=ep.signature_header,
+            secrets=ep.signing_secrets(now),
+            msg_id=msg.id,
+            timestamp=int(now.timestamp()),
+            body=body,
+        )
+    )
+    return body, headers
