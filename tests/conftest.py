@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def postgres_template() -> Iterator[str]:
     url = postgres.configured_url()
     if url is None:
         pytest.skip(f"PostgreSQL tests need {postgres.ENV}")
-    name = postgres.database_of(url) + "_tpl"
+    # One template per test process: pytest-xdist runs several sessions side by side.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = postgres.database_of(url) + "_tpl" + (f"_{worker}" if worker else "")
 
     async def create() -> None:
         await postgres.drop_databases(url, name)

@@ -71,8 +71,12 @@ def command(url: str, key: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("who", ["account", "admin"])
 async def test_schemathesis_finds_no_failure(
-    make_hookline: Callable[..., Awaitable[Running]], who: str, tmp_path: Path
+    make_hookline: Callable[..., Awaitable[Running]], who: str, backend: str, tmp_path: Path
 ) -> None:
+    if who == "admin" and backend != "sqlite":
+        # The admin key reaches the same store code as an account's on every operation
+        # but a handful; once on SQLite covers them, and saves minutes per run.
+        pytest.skip("the admin run is made on SQLite only")
     hookline = await make_hookline(worker=False)
     r = await hookline.admin.post("/v1/accounts", json={"name": "fuzz"})
     account_key = r.json()["api_key"]["key"]

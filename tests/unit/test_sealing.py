@@ -51,7 +51,9 @@ def test_parse_keys_takes_commas_and_lines_newest_first() -> None:
     assert parse_keys(f"{NEW}\n{OLD}\n") == (NEW, OLD)
 
 
-@pytest.mark.parametrize("bad", ["", "not-a-key", "c2hvcnQ=", OLD[:-4]])
+@pytest.mark.parametrize(
+    "bad", ["", "not-a-key", "c2hvcnQ=", OLD[:-4]], ids=["empty", "word", "short", "truncated"]
+)
 def test_parse_keys_refuses_what_is_not_a_key_without_repeating_it(bad: str) -> None:
     with pytest.raises(InvalidSecretKey) as raised:
         parse_keys(f"{NEW},{bad}" if bad else bad)
