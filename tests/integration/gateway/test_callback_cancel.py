@@ -102,8 +102,10 @@ async def test_callback_never_comes_times_out(
     try:
         owner = await make_party(hookline, "owner")
         consumer = await make_party(hookline, "consumer")
-        api = await list_api(owner, upstream.url, completion="callback", timeout=0.3)
+        # Long enough for the call to reach the upstream on a busy machine first.
+        api = await list_api(owner, upstream.url, completion="callback", timeout=1.5)
         c = await call(consumer, api["api_id"], webhook_url=receiver.url)
+        await upstream.wait_for(1)
         (hook,) = await receiver.wait_for(1)
         assert orjson.loads(hook.body)["data"]["status"] == "timed_out"
         url = upstream.received[0].headers["hookline-callback-url"]
