@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from hookline.receiver import Verifier
-from tests.integration.test_signatures_ed25519 import deliver
 from tests.support.cli import cli_json, client_env
 from tests.support.processes import run_cli
 from tests.support.receiver import Receiver
 from tests.support.server import Running
+from tests.support.signing import deliver
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_signatures_ed25519 import deliver, expire_grace
 from tests.support.receiver import Received, Receiver
 from tests.support.server import Running
+from tests.support.signing import deliver, expire_grace
 
 SCRIPT = Path(__file__).parents[1] / "node" / "verify_v1a.js"
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
