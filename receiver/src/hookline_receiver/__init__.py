@@ -2,6 +2,7 @@
 
 >>> from hookline_receiver import Verifier
 >>> event = Verifier(secret).verify(body, headers)   # raises InvalidSignature
+>>> event = Verifier("whpk_…").verify(body, headers)  # v1a: the sender's public key
 
 Exceptions::
 
@@ -9,7 +10,8 @@ Exceptions::
 
 Framework helpers live in ``hookline_receiver.starlette`` (FastAPI too),
 ``hookline_receiver.flask`` and ``hookline_receiver.aiohttp``; they import their
-framework only when used. Nothing here needs more than the standard library.
+framework only when used. Nothing here needs more than the standard library, except
+v1a (Ed25519) checks, which need ``cryptography`` (the ``ed25519`` extra).
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Signature checks for both schemes Hookline signs with."""
+"""Signature checks for both schemes Hookline signs with.
+
+Standard Webhooks signatures come in two kinds: ``v1`` (HMAC-SHA256, checked with the
+shared ``whsec_`` secret) and ``v1a`` (Ed25519, checked with the sender's ``whpk_``
+public key). Ed25519 needs the ``cryptography`` package (the ``ed25519`` extra); it is
+imported only when a ``whpk_`` key is given.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,30 @@ class InvalidSignature(Exception):
     """The request was not signed with this secret (or is too old)."""
 
 
+PUBLIC_KEY_PREFIX = "whpk_"
+
+
+def _public_key(key: str) -> Any:
+    """The Ed25519 public key of a ``whpk_`` string."""
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:
+        raise ValueError(
+            "verifying v1a (Ed25519) signatures needs the cryptography package: "
+            "pip install 'hookline-receiver[ed25519]'"
+        ) from None
+    try:
+        raw = base64.b64decode(key.removeprefix(PUBLIC_KEY_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("a public key is whpk_ followed by base64") from None
+    if len(raw) != 32:
+        raise ValueError("a whpk_ public key decodes to 32 bytes")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def _standard_key(secret: str) -> bytes:
+    if secret.startswith("whsk_"):
+        raise ValueError("a receiver verifies with the whpk_ public key, not the whsk_ private key")
     try:
         return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
     except (binascii.Error, ValueError):
@@ -39,7 +68,9 @@ class Verifier:
     ``webhook-signature``), refused when the timestamp is more than ``tolerance`` seconds
     from now, so a captured request cannot be replayed later. ``header="X-Signature"``:
     the ``sha256=<hex HMAC of the body>`` scheme, keyed with the secret's UTF-8 bytes.
-    Pass ``secrets`` instead of ``secret`` to accept several during a rotation.
+    Pass ``secrets`` instead of ``secret`` to accept several during a rotation. A
+    ``whpk_…`` public key checks ``v1a`` (Ed25519) signatures; HMAC secrets and public
+    keys may be mixed, for a rotation from one kind to the other.
     """
 
     def __init__(
@@ -55,7 +86,11 @@ class Verifier:
             raise ValueError("a Verifier needs a secret")
         self.header = header
         self.tolerance = tolerance
-        self._keys = [] if header is not None else [_standard_key(s) for s in self.secrets]
+        if header is not None and any(s.startswith(PUBLIC_KEY_PREFIX) for s in self.secrets):
+            raise ValueError("a whpk_ public key checks Standard Webhooks (v1a) signatures only")
+        standard = () if header is not None else self.secrets
+        self._keys = [_standard_key(s) for s in standard if not s.startswith(PUBLIC_KEY_PREFIX)]
+        self._public_keys = [_public_key(s) for s in standard if s.startswith(PUBLIC_KEY_PREFIX)]
 
     def verify(self, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> Any:
         """Check one request; return its JSON body parsed. Raises InvalidSignature."""
@@ -86,19 +121,30 @@ class Verifier:
             raise InvalidSignature("missing or malformed webhook-timestamp")
         if abs(now - int(stamp)) > self.tolerance:
             raise InvalidSignature("webhook-timestamp is outside the tolerance")
-        given = [
-            part.split(",", 1)[1]
-            for part in headers.get("webhook-signature", "").split()
-            if part.startswith("v1,")
-        ]
-        if not given:
+        entries = [p.split(",", 1) for p in headers.get("webhook-signature", "").split()]
+        given = [e[1] for e in entries if len(e) == 2 and e[0] == "v1"]
+        given_a = [e[1] for e in entries if len(e) == 2 and e[0] == "v1a"]
+        if not given and not given_a:
             raise InvalidSignature("missing webhook-signature")
         signed = f"{msg_id}.{stamp}.".encode() + body
         for key in self._keys:
             expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
             if any(hmac.compare_digest(expected, g) for g in given):
                 return
+        for public in self._public_keys:
+            if any(_ed25519_valid(public, g, signed) for g in given_a):
+                return
         raise InvalidSignature("no matching webhook-signature")
+
+
+def _ed25519_valid(public: Any, signature: str, signed: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature as BadSignature
+
+    try:
+        public.verify(base64.b64decode(signature, validate=True), signed)
+    except (BadSignature, binascii.Error, ValueError):
+        return False
+    return True
 
 
 def verify(

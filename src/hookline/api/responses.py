@@ -25,6 +25,7 @@ from hookline.domain.models import (
     Page,
 )
 from hookline.domain.search import RequeueJob, WebhookStats
+from hookline.domain.signing import key_type, public_key
 
 log = logging.getLogger("hookline.api")
 
@@ -88,6 +89,16 @@ def key_out(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
     return out
 
 
+def secret_out(e: Endpoint) -> dict[str, Any]:
+    """A webhook's current secret, its kind, and the public key of an Ed25519 one."""
+    return {
+        "webhook_id": e.id,
+        "secret": e.secret,
+        "key_type": key_type(e.secret, e.scheme).value,
+        "public_key": public_key(e.secret, e.scheme),
+    }
+
+
 def webhook_out(e: Endpoint, *, secret: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "webhook_id": e.id,
@@ -99,7 +110,12 @@ def webhook_out(e: Endpoint, *, secret: bool = False) -> dict[str, Any]:
         "disabled_reason": e.disabled_reason,
         "description": e.description,
         "retry_policy": e.retry_policy,
-        "signature": {"scheme": e.scheme.value, "header": e.signature_header},
+        "signature": {
+            "scheme": e.scheme.value,
+            "header": e.signature_header,
+            "key_type": key_type(e.secret, e.scheme).value,
+            "public_key": public_key(e.secret, e.scheme),
+        },
         "headers": e.masked_headers(),
         "secret_headers": list(e.secret_headers),
         "rules": list(e.rules) if e.rules is not None else [],

@@ -60,9 +60,18 @@ class Signature(Strict):
     header: str | None = Field(default=None, max_length=64)
 
 
+KeyTypeField = Field(
+    default=None,
+    description="the kind of secret to generate when none is given: hmac-sha256 "
+    "(whsec_, signs v1) or ed25519 (whsk_, signs v1a; receivers verify with the whpk_ "
+    "public key). A given secret's prefix says its kind.",
+)
+
+
 class WebhookCreate(Strict):
     callback_url: str | None = Field(default=None, max_length=2048)
     secret: str | None = Field(default=None, max_length=300)
+    key_type: Literal["hmac-sha256", "ed25519"] | None = KeyTypeField
     events: Events = None
     retry_policy: RetryPolicyDoc = Field(
         default=None,
@@ -106,6 +115,7 @@ class WebhookUpdate(Strict):
 
 class SecretRotate(Strict):
     secret: str | None = Field(default=None, max_length=300)
+    key_type: Literal["hmac-sha256", "ed25519"] | None = KeyTypeField
 
 
 class EventCreate(Strict):

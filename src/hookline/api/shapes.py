@@ -66,6 +66,8 @@ class AccountCreated(Account):
 class SignatureOut(BaseModel):
     scheme: Literal["standard", "sha256-hex"]
     header: str | None
+    key_type: Literal["hmac-sha256", "ed25519"]
+    public_key: str | None = Field(description="whpk_…: verifies v1a signatures; ed25519 only")
 
 
 class Webhook(BaseModel):
@@ -97,6 +99,8 @@ class WebhookCreated(Webhook):
 class WebhookSecret(BaseModel):
     webhook_id: str
     secret: str
+    key_type: Literal["hmac-sha256", "ed25519"]
+    public_key: str | None = Field(description="whpk_…: verifies v1a signatures; ed25519 only")
 
 
 class WebhookSecretRotated(WebhookSecret):

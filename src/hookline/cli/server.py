@@ -328,7 +328,9 @@ def rotate_key(
 @app.command()
 def receive(
     port: int = typer.Option(9000, help="port to listen on (127.0.0.1)"),
-    secret: str | None = typer.Option(None, help="verify signatures with this secret"),
+    secret: str | None = typer.Option(
+        None, help="verify signatures with this secret (or whpk_ public key)"
+    ),
     header: str | None = typer.Option(None, help="sha256-hex scheme: the signature header"),
     status: int = typer.Option(200, help="the HTTP status to answer with"),
     delay: float = typer.Option(

@@ -24,6 +24,11 @@ COLUMNS: list[Column] = [
 ]
 
 EventsOpt = typer.Option(None, "--event", "-e", help="an event type or pattern (repeatable)")
+KeyTypeOpt = typer.Option(
+    None,
+    "--key-type",
+    help="generate this kind of secret: hmac-sha256 (whsec_, v1) or ed25519 (whsk_, v1a)",
+)
 
 
 def _headers(pairs: list[str] | None) -> dict[str, str] | None:
@@ -51,7 +56,8 @@ def _schedule(text: str | None) -> dict[str, Any] | None:
 def create(
     url: str,
     events: list[str] | None = EventsOpt,
-    secret: str | None = typer.Option(None, help="whsec_… (default: generated)"),
+    secret: str | None = typer.Option(None, help="whsec_… or whsk_… (default: generated)"),
+    key_type: str | None = KeyTypeOpt,
     retry_schedule: str | None = typer.Option(None, help="retry delays, e.g. 1,4,16"),
     sha256_header: str | None = typer.Option(
         None, help="sign as sha256=<hex> in this header instead of Standard Webhooks"
@@ -66,6 +72,8 @@ def create(
         body["events"] = events
     if secret:
         body["secret"] = secret
+    if key_type:
+        body["key_type"] = key_type
     if retry_schedule is not None:
         body["retry_policy"] = _schedule(retry_schedule)
     if sha256_header:
@@ -124,9 +132,15 @@ def secret(webhook_id: str, as_json: bool = JsonOpt) -> None:
 
 
 @webhooks.command("rotate-secret")
-def rotate_secret(webhook_id: str, as_json: bool = JsonOpt) -> None:
+def rotate_secret(
+    webhook_id: str,
+    secret: str | None = typer.Option(None, help="whsec_… or whsk_… (default: generated)"),
+    key_type: str | None = KeyTypeOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """A new secret now; the old one keeps signing alongside it for 24 hours."""
-    record(connect().post(f"/v1/webhooks/{webhook_id}/secret/rotate"), as_json)
+    body = {k: v for k, v in {"secret": secret, "key_type": key_type}.items() if v}
+    record(connect().post(f"/v1/webhooks/{webhook_id}/secret/rotate", body or None), as_json)
 
 
 @webhooks.command("test")

@@ -3,9 +3,11 @@
 Two schemes:
 
 * ``standard`` (Standard Webhooks): headers ``webhook-id``, ``webhook-timestamp`` and
-  ``webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>``, where
-  the key is the base64-decoded part of a ``whsec_…`` secret. During a secret rotation
-  the header carries one space-separated value per valid secret.
+  ``webhook-signature``, over ``"{id}.{timestamp}.{body}"``. A ``whsec_…`` secret (base64
+  of the HMAC key) signs ``v1,<base64 HMAC-SHA256>``; a ``whsk_…`` key (base64 of an
+  Ed25519 private key) signs ``v1a,<base64 Ed25519 signature>``, which receivers check
+  with the public key alone (``whpk_…``, base64 of its 32 bytes). During a rotation the
+  header carries one space-separated value per valid secret, of either kind.
 * ``sha256-hex``: ``sha256=<hex HMAC-SHA256(secret, raw body)>`` in a configurable header,
   keyed with the secret string's UTF-8 bytes, for receivers that expect that style. The
   ``webhook-*`` id and timestamp headers are sent as well.
@@ -24,9 +26,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from standardwebhooks import Webhook
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+PRIVATE_KEY_PREFIX = "whsk_"
+PUBLIC_KEY_PREFIX = "whpk_"
 # \Z, not $: callers use .match(), and $ would also accept a name ending in a newline.
 HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,63}\Z")
 
@@ -36,16 +41,67 @@ class Scheme(StrEnum):
     SHA256_HEX = "sha256-hex"
 
 
-def generate_secret() -> str:
-    """A new ``whsec_`` secret: base64 of 24 random bytes."""
+class KeyType(StrEnum):
+    """What a secret signs with; told by its prefix, so a secret string says it all."""
+
+    HMAC_SHA256 = "hmac-sha256"
+    ED25519 = "ed25519"
+
+
+def key_type(secret: str, scheme: Scheme = Scheme.STANDARD) -> KeyType:
+    """The kind of a secret. The ``sha256-hex`` scheme keys HMAC with any string (one
+    stored before ``whsk_`` keys existed may even start so), so it is HMAC there."""
+    if scheme is Scheme.STANDARD and secret.startswith(PRIVATE_KEY_PREFIX):
+        return KeyType.ED25519
+    return KeyType.HMAC_SHA256
+
+
+def generate_secret(kind: KeyType = KeyType.HMAC_SHA256) -> str:
+    """A new ``whsec_`` secret (base64 of 24 random bytes), or a new ``whsk_`` Ed25519
+    key: base64 of the 32-byte seed followed by the 32-byte public key, the 64-byte form
+    libsodium and Svix use, so the key can be moved to and from them."""
+    if kind is KeyType.ED25519:
+        key = Ed25519PrivateKey.from_private_bytes(os.urandom(32))
+        raw = key.private_bytes_raw() + key.public_key().public_bytes_raw()
+        return PRIVATE_KEY_PREFIX + base64.b64encode(raw).decode()
     return SECRET_PREFIX + base64.b64encode(os.urandom(24)).decode()
+
+
+def _ed25519_key(secret: str) -> Ed25519PrivateKey:
+    """The private key of a ``whsk_`` secret; ValueError says what is wrong with it."""
+    try:
+        raw = base64.b64decode(secret[len(PRIVATE_KEY_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the part after whsk_ must be base64") from None
+    if len(raw) not in (32, 64):
+        raise ValueError("a whsk_ key must decode to 32 bytes (seed) or 64 (seed + public key)")
+    key = Ed25519PrivateKey.from_private_bytes(raw[:32])
+    if len(raw) == 64 and raw[32:] != key.public_key().public_bytes_raw():
+        raise ValueError("the last 32 bytes of a whsk_ key must be its seed's public key")
+    return key
+
+
+def public_key(secret: str, scheme: Scheme = Scheme.STANDARD) -> str | None:
+    """The ``whpk_`` public key of a ``whsk_`` secret; None for an HMAC secret."""
+    if key_type(secret, scheme) is not KeyType.ED25519:
+        return None
+    raw = _signing_key(secret).public_key().public_bytes_raw()
+    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode()
 
 
 def secret_problem(secret: str, scheme: Scheme) -> str | None:
     """Why this secret cannot be used with this scheme, or None when it can."""
+    if secret.startswith(PRIVATE_KEY_PREFIX):
+        if scheme is not Scheme.STANDARD:
+            return "a whsk_ (Ed25519) key signs only with the standard scheme"
+        try:
+            _ed25519_key(secret)
+        except ValueError as exc:
+            return str(exc)
+        return None
     if scheme is Scheme.STANDARD:
         if not secret.startswith(SECRET_PREFIX):
-            return "a standard-scheme secret must start with whsec_"
+            return "a standard-scheme secret must start with whsec_ (HMAC) or whsk_ (Ed25519)"
         try:
             key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
@@ -63,11 +119,25 @@ def _standard_signer(secret: str) -> Webhook:
     return Webhook(secret)
 
 
+@lru_cache(maxsize=4096)
+def _signing_key(secret: str) -> Ed25519PrivateKey:
+    return _ed25519_key(secret)
+
+
 def sign_standard(secrets: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` value: one ``v1,…`` entry per secret."""
+    """The ``webhook-signature`` value: one entry per secret, ``v1,…`` for an HMAC
+    secret and ``v1a,…`` for an Ed25519 key."""
     when = datetime.fromtimestamp(timestamp, tz=UTC)
     text = body.decode()
-    return " ".join(_standard_signer(s).sign(msg_id, when, text) for s in secrets)
+    entries = []
+    for secret in secrets:
+        if key_type(secret) is KeyType.ED25519:
+            signed = f"{msg_id}.{timestamp}.".encode() + body
+            signature = _signing_key(secret).sign(signed)
+            entries.append("v1a," + base64.b64encode(signature).decode())
+        else:
+            entries.append(_standard_signer(secret).sign(msg_id, when, text))
+    return " ".join(entries)
 
 
 def sign_sha256_hex(secret: str, body: bytes) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from hookline.domain.gateway import LedgerEntry, LedgerKind, UsageRow, Wallet
 from hookline.domain.models import Page
-from hookline.domain.signing import Scheme, generate_secret, secret_problem
+from hookline.domain.signing import KeyType, Scheme, generate_secret, key_type, secret_problem
 from hookline.errors import InvalidInput, NotFound
 from hookline.services.common import Context
 from hookline.store.accounts import AccountRepository
@@ -89,6 +89,9 @@ class WalletService:
         for 24 hours so receivers can switch without losing a webhook."""
         secret = secret if secret is not None else generate_secret()
         problem = secret_problem(secret, Scheme.STANDARD)
+        if key_type(secret) is not KeyType.HMAC_SHA256:
+            # Call results are verified with the consumer's copy of this secret.
+            problem = "the signing secret of call results must be a whsec_ secret"
         if problem is not None:
             raise InvalidInput(f"secret: {problem}", code="invalid_secret")
         now = self.ctx.now()

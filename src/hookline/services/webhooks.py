@@ -14,7 +14,14 @@ from hookline.domain.matching import is_valid_pattern
 from hookline.domain.models import DeliveryMode, Endpoint, EndpointStatus, Page
 from hookline.domain.retry import InvalidRetryPolicy, RetryPolicy
 from hookline.domain.rules import InvalidRules, compile_rules
-from hookline.domain.signing import HEADER_NAME, Scheme, generate_secret, secret_problem
+from hookline.domain.signing import (
+    HEADER_NAME,
+    KeyType,
+    Scheme,
+    generate_secret,
+    key_type,
+    secret_problem,
+)
 from hookline.errors import Conflict, InvalidInput, NotFound
 from hookline.services.common import Context
 from hookline.store.endpoints import EndpointRepository
@@ -54,6 +61,8 @@ class WebhookSpec:
     secret_headers: Sequence[str] | None = None
     rules: Sequence[Any] | None = None
     mode: DeliveryMode = DeliveryMode.PUSH
+    # The kind of secret to generate when none is given (default: HMAC).
+    key_type: KeyType | None = None
 
 
 class WebhookService:
@@ -66,7 +75,7 @@ class WebhookService:
 
     async def create(self, account_id: str, app_id: str, spec: WebhookSpec) -> Endpoint:
         now = self.ctx.now()
-        secret = spec.secret if spec.secret is not None else generate_secret()
+        secret = self._given_or_new(spec.secret, spec.key_type, KeyType.HMAC_SHA256)
         endpoint = Endpoint(
             id=self.ctx.new_id("ep"),
             account_id=account_id,
@@ -186,17 +195,24 @@ class WebhookService:
             await self.repo.delete(account_id, webhook_id, self.ctx.now())
         return await self.get(account_id, webhook_id)
 
-    async def rotate_secret(self, account_id: str, webhook_id: str, secret: str | None) -> Endpoint:
-        """A new current secret; the old one keeps signing alongside for 24 hours."""
+    async def rotate_secret(
+        self,
+        account_id: str,
+        webhook_id: str,
+        secret: str | None,
+        kind: KeyType | None = None,
+    ) -> Endpoint:
+        """A new current secret; the old one keeps signing alongside for 24 hours. With
+        no secret given, a new one of ``kind`` is generated (default: the current one's
+        kind), so an Ed25519 webhook stays Ed25519 and ``kind`` switches it."""
         current = await self.get(account_id, webhook_id)
         if current.status is EndpointStatus.DELETED:
             raise Conflict("a deleted webhook cannot be changed", code="webhook_deleted")
         now = self.ctx.now()
+        secret = self._given_or_new(secret, kind, key_type(current.secret, current.scheme))
         updated = dataclasses.replace(
             current,
-            secret=self._secret(
-                secret if secret is not None else generate_secret(), current.scheme
-            ),
+            secret=self._secret(secret, current.scheme),
             previous_secret=current.secret,
             previous_secret_expires_at=now + ROTATION_GRACE,
             updated_at=now,
@@ -264,6 +280,17 @@ class WebhookService:
             return RetryPolicy.from_document(dict(doc)).to_document()
         except InvalidRetryPolicy as exc:
             raise InvalidInput(f"retry_policy: {exc}", code="invalid_retry_policy") from None
+
+    @staticmethod
+    def _given_or_new(secret: str | None, kind: KeyType | None, default: KeyType) -> str:
+        if secret is None:
+            return generate_secret(kind or default)
+        if kind is not None and key_type(secret) is not kind:
+            raise InvalidInput(
+                f"secret: a {key_type(secret).value} secret was given with key_type {kind.value}",
+                code="invalid_secret",
+            )
+        return secret
 
     @staticmethod
     def _secret(secret: str, scheme: Scheme) -> str:

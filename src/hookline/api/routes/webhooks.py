@@ -13,7 +13,7 @@ from hookline.api.openapi import errors
 from hookline.api.responses import JSON
 from hookline.api.schemas import SecretRotate, WebhookCreate, WebhookUpdate
 from hookline.domain.models import DeliveryMode, DeliveryStatus
-from hookline.domain.signing import Scheme
+from hookline.domain.signing import KeyType, Scheme
 from hookline.services.webhooks import WebhookSpec
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -39,6 +39,7 @@ async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDe
             secret_headers=body.secret_headers,
             rules=body.rules,
             mode=DeliveryMode(body.mode),
+            key_type=KeyType(body.key_type) if body.key_type else None,
         ),
     )
     return JSON(out.webhook_out(endpoint, secret=True), status_code=201)
@@ -96,8 +97,9 @@ async def delete_webhook(webhook_id: str, account: AccountDep, sys: SystemDep) -
 
 @router.get("/{webhook_id}/secret", response_class=JSON, response_model=shapes.WebhookSecret)
 async def get_secret(webhook_id: str, account: AccountDep, sys: SystemDep) -> Any:
-    endpoint = await sys.webhooks.get(account, webhook_id)
-    return JSON({"webhook_id": endpoint.id, "secret": endpoint.secret})
+    """The current secret; for an Ed25519 webhook also the ``whpk_`` public key, which is
+    all a receiver needs."""
+    return JSON(out.secret_out(await sys.webhooks.get(account, webhook_id)))
 
 
 @router.post(
@@ -109,14 +111,17 @@ async def get_secret(webhook_id: str, account: AccountDep, sys: SystemDep) -> An
 async def rotate_secret(
     webhook_id: str, account: AccountDep, sys: SystemDep, body: SecretRotate | None = None
 ) -> Any:
-    """New secret now; the old one still signs alongside it for 24 hours."""
-    endpoint = await sys.webhooks.rotate_secret(account, webhook_id, body.secret if body else None)
+    """New secret now; the old one still signs alongside it for 24 hours. ``key_type``
+    switches between HMAC and Ed25519 (default: the current kind)."""
+    endpoint = await sys.webhooks.rotate_secret(
+        account,
+        webhook_id,
+        body.secret if body else None,
+        KeyType(body.key_type) if body and body.key_type else None,
+    )
     return JSON(
-        {
-            "webhook_id": endpoint.id,
-            "secret": endpoint.secret,
-            "previous_secret_expires_at": out.ts(endpoint.previous_secret_expires_at),
-        }
+        out.secret_out(endpoint)
+        | {"previous_secret_expires_at": out.ts(endpoint.previous_secret_expires_at)}
     )
 
 
