@@ -122,6 +122,7 @@ def test_v1a_rotation_from_hmac_and_between_keys() -> None:
         ("whpk_" + "AAAA", "32 bytes"),
         (generate_secret(KeyType.ED25519), "public key"),  # the private key
     ],
+    ids=["not-base64", "short", "private-key"],
 )
 def test_bad_public_keys_are_refused_at_construction(key: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
