@@ -114,3 +114,5 @@ class Outcome:
     app_id: str = ""
     event_type: str = ""
     test: bool = False
+    # It was the probe of a half-open circuit (see Dispatch.probe).
+    probe: bool = False

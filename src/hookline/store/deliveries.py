@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from hookline.domain.models import (
     Page,
     Trigger,
 )
+from hookline.store.control import Claimed, apply_outcomes, claim_controlled
 from hookline.store.database import Database
 from hookline.store.endpoints import endpoint_from_row
 from hookline.store.fanout import publish_operational
@@ -74,6 +76,19 @@ def attempt_from_row(row: Any) -> Attempt:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Control:
+    """What a batch of outcomes changes in delivery control (see ``store/control.py``)."""
+
+    pauses: dict[str, datetime] = field(default_factory=dict)
+    probes: dict[str, bool] = field(default_factory=dict)
+    trips: set[str] = field(default_factory=set)
+    cooldown: float = 30.0
+
+    def __bool__(self) -> bool:
+        return bool(self.pauses or self.probes or self.trips)
+
+
 _ENDPOINT_COLUMNS = [c.label(f"ep_{c.name}") for c in endpoints.c]
 
 
@@ -108,10 +123,12 @@ class DeliveryRepository:
                 endpoints.c.status == EndpointStatus.ACTIVE.value,
             )
             .order_by(deliveries.c.next_attempt_at)
-            .limit(limit)
         )
         if endpoint_id is None:
-            due = due.where(endpoints.c.mode == DeliveryMode.PUSH.value)
+            # Rate-limited, FIFO, paused and circuit-broken webhooks: claimed apart.
+            due = due.where(
+                endpoints.c.mode == DeliveryMode.PUSH.value, endpoints.c.controlled.is_(False)
+            )
         else:
             due = due.where(
                 deliveries.c.endpoint_id == endpoint_id,
@@ -122,18 +139,33 @@ class DeliveryRepository:
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True, of=deliveries)
         async with self.db.write() as conn:
-            ids = (
-                (
-                    await conn.execute(
-                        deliveries.update()
-                        .where(deliveries.c.id.in_(due.scalar_subquery()))
-                        .values(status=SENDING, lease_owner=owner, lease_expires_at=lease_until)
-                        .returning(deliveries.c.id)
-                    )
+            held = Claimed()
+            if endpoint_id is None:
+                held = await claim_controlled(
+                    conn,
+                    is_sqlite=self.db.is_sqlite,
+                    owner=owner,
+                    now=now,
+                    lease_until=lease_until,
+                    limit=limit,
+                    exclude_endpoints=exclude_endpoints,
                 )
-                .scalars()
-                .all()
-            )
+            ids = held.ids
+            if len(ids) < limit:
+                ids += (
+                    (
+                        await conn.execute(
+                            deliveries.update()
+                            .where(
+                                deliveries.c.id.in_(due.limit(limit - len(ids)).scalar_subquery())
+                            )
+                            .values(status=SENDING, lease_owner=owner, lease_expires_at=lease_until)
+                            .returning(deliveries.c.id)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
             if not ids:
                 return []
             rows = await conn.execute(
@@ -150,7 +182,7 @@ class DeliveryRepository:
                 .where(deliveries.c.id.in_(ids))
                 .order_by(deliveries.c.next_attempt_at)
             )
-            return [_dispatch(r) for r in rows]
+            return [_dispatch(r, probe=r.id in held.probes) for r in rows]
 
     async def record(
         self,
@@ -161,6 +193,7 @@ class DeliveryRepository:
         disable_failing_since: datetime | None,
         failing_after: int = 0,
         new_id: Callable[[str], str] | None = None,
+        control: Control | None = None,
     ) -> int:
         """Log each attempt (with the exact request), move each delivery on, keep
         endpoint health, and publish the operational events these changes raise, in one
@@ -227,6 +260,15 @@ class DeliveryRepository:
                     endpoints.update()
                     .where(endpoints.c.id.in_(succeeded), endpoints.c.first_failure_at.is_not(None))
                     .values(first_failure_at=None)
+                )
+            if control:
+                announce += await apply_outcomes(
+                    conn,
+                    now=now,
+                    pauses=control.pauses,
+                    probes=control.probes,
+                    trips=control.trips,
+                    cooldown=control.cooldown,
                 )
             if gone:
                 announce += await disable(conn, gone, "gone", now)
@@ -301,21 +343,28 @@ class DeliveryRepository:
             )
         return int(result.rowcount)
 
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest pending delivery the worker pushes becomes due."""
+    async def next_due_at(self) -> tuple[datetime | None, datetime | None]:
+        """When the earliest pending delivery the worker pushes becomes due: of plain
+        webhooks, and of controlled ones (no earlier than their webhook's ``send_after``;
+        a time already past there may be waiting on a FIFO head or a probe)."""
+        start = deliveries.c.next_attempt_at
+        wait = sa.case((endpoints.c.send_after > start, endpoints.c.send_after), else_=start)
         async with self.db.read() as conn:
             value = (
                 await conn.execute(
-                    sa.select(sa.func.min(deliveries.c.next_attempt_at))
+                    sa.select(
+                        sa.func.min(start).filter(endpoints.c.controlled.is_(False)),
+                        sa.func.min(wait).filter(endpoints.c.controlled.is_(True)),
+                    )
                     .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
                     .where(
                         deliveries.c.status == PENDING,
                         endpoints.c.mode == DeliveryMode.PUSH.value,
                     )
                 )
-            ).scalar_one_or_none()
-        # min() keeps the column's type, so this is already an aware datetime.
-        return value if isinstance(value, datetime) else None
+            ).one()
+        plain, controlled = value
+        return _aware(plain), _aware(controlled)
 
     # -- the API's side ----------------------------------------------------------------
 
@@ -408,9 +457,10 @@ class DeliveryRepository:
         return (changed.rowcount == 1, delivery_from_row(row)) if row else None
 
 
-def _dispatch(row: Any) -> Dispatch:
+def _dispatch(row: Any, *, probe: bool = False) -> Dispatch:
     m = row._mapping
     return Dispatch(
+        probe=probe,
         delivery_id=m[deliveries.c.id],
         attempts=m[deliveries.c.attempts],
         trigger=Trigger(m[deliveries.c.trigger]),
@@ -418,6 +468,15 @@ def _dispatch(row: Any) -> Dispatch:
         message=message_from_row(_MessageView(m)),
         endpoint=endpoint_from_row(row, prefix="ep_"),
     )
+
+
+def _aware(value: Any) -> datetime | None:
+    # An aggregate over an expression loses the column's type on SQLite: naive UTC text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class _MessageView:
