@@ -155,7 +155,7 @@ async def test_fifo_keeps_publish_order_through_failures(make_hookline, make_rec
     failed_once: set[int] = set()
 
     def script(r: Received, _n: int) -> Reply:
-        k = _n_of(r)
+        k = _n(r)
         if k in (2, 5) and k not in failed_once:
             failed_once.add(k)
             return Reply(500, "not yet")
@@ -171,13 +171,9 @@ async def test_fifo_keeps_publish_order_through_failures(make_hookline, make_rec
     assert await rx.quiet(0.3) == 0
 
 
-def _n_of(r: Received) -> int:
-    return _n(r)
-
-
 async def test_cancel_skips_the_head_of_a_fifo_line(make_hookline, make_receiver) -> None:  # type: ignore[no-untyped-def]
     hookline = await make_hookline(retry_schedule="60")
-    rx = await make_receiver(lambda r, _n: Reply(500, "no") if _n_of(r) == 0 else Reply())
+    rx = await make_receiver(lambda r, _n: Reply(500, "no") if _n(r) == 0 else Reply())
     acme = await hookline.new_account()
     hook = await _hook(acme, rx.url, ordering="fifo")
     await _publish(acme, 3)

@@ -32,7 +32,8 @@ from hookline.runtime.metrics import Metrics
 from hookline.runtime.sender import Sender
 from hookline.runtime.wakeup import LocalWakeup
 from hookline.services.common import Clock, Context, utc_now
-from hookline.store.deliveries import Control, DeliveryRepository
+from hookline.store.control import Control
+from hookline.store.deliveries import DeliveryRepository
 
 log = logging.getLogger("hookline.worker")
 

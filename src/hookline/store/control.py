@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +37,28 @@ CLOSED = Circuit.CLOSED.value
 class Claimed:
     ids: list[str] = field(default_factory=list)
     probes: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """What a batch of outcomes changes in delivery control (``apply_outcomes`` writes it)."""
+
+    pauses: dict[str, datetime] = field(default_factory=dict)
+    probes: dict[str, bool] = field(default_factory=dict)
+    trips: set[str] = field(default_factory=set)
+    cooldown: float = 30.0
+
+    def __bool__(self) -> bool:
+        return bool(self.pauses or self.probes or self.trips)
+
+
+def aware(value: Any) -> datetime | None:
+    # An aggregate over an expression loses the column's type on SQLite: naive UTC text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 async def claim_controlled(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +20,7 @@ from hookline.domain.models import (
     Page,
     Trigger,
 )
-from hookline.store.control import Claimed, apply_outcomes, claim_controlled
+from hookline.store.control import Claimed, Control, apply_outcomes, aware, claim_controlled
 from hookline.store.database import Database
 from hookline.store.endpoints import endpoint_from_row
 from hookline.store.fanout import publish_operational
@@ -74,19 +73,6 @@ def attempt_from_row(row: Any) -> Attempt:
         error=row.error,
         error_detail=row.error_detail,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Control:
-    """What a batch of outcomes changes in delivery control (see ``store/control.py``)."""
-
-    pauses: dict[str, datetime] = field(default_factory=dict)
-    probes: dict[str, bool] = field(default_factory=dict)
-    trips: set[str] = field(default_factory=set)
-    cooldown: float = 30.0
-
-    def __bool__(self) -> bool:
-        return bool(self.pauses or self.probes or self.trips)
 
 
 _ENDPOINT_COLUMNS = [c.label(f"ep_{c.name}") for c in endpoints.c]
@@ -364,7 +350,7 @@ class DeliveryRepository:
                 )
             ).one()
         plain, controlled = value
-        return _aware(plain), _aware(controlled)
+        return aware(plain), aware(controlled)
 
     # -- the API's side ----------------------------------------------------------------
 
@@ -468,15 +454,6 @@ def _dispatch(row: Any, *, probe: bool = False) -> Dispatch:
         message=message_from_row(_MessageView(m)),
         endpoint=endpoint_from_row(row, prefix="ep_"),
     )
-
-
-def _aware(value: Any) -> datetime | None:
-    # An aggregate over an expression loses the column's type on SQLite: naive UTC text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class _MessageView:
