@@ -151,10 +151,11 @@ async def test_a_429_slows_that_webhook_only_and_counts_once(make_hookline, make
 
 
 async def test_fifo_keeps_publish_order_through_failures(make_hookline, make_receiver) -> None:  # type: ignore[no-untyped-def]
-    hookline = await make_hookline(retry_schedule="0.1,0.1,0.1")
+    # A long poll: the next delivery in line goes as soon as the one before is recorded.
+    hookline = await make_hookline(retry_schedule="0.1,0.1,0.1", poll_interval=5)
     failed_once: set[int] = set()
 
-    def script(r: Received, _n: int) -> Reply:
+    def script(r: Received, _count: int) -> Reply:
         k = _n(r)
         if k in (2, 5) and k not in failed_once:
             failed_once.add(k)
@@ -173,7 +174,7 @@ async def test_fifo_keeps_publish_order_through_failures(make_hookline, make_rec
 
 async def test_cancel_skips_the_head_of_a_fifo_line(make_hookline, make_receiver) -> None:  # type: ignore[no-untyped-def]
     hookline = await make_hookline(retry_schedule="60")
-    rx = await make_receiver(lambda r, _n: Reply(500, "no") if _n(r) == 0 else Reply())
+    rx = await make_receiver(lambda r, _count: Reply(500, "no") if _n(r) == 0 else Reply())
     acme = await hookline.new_account()
     hook = await _hook(acme, rx.url, ordering="fifo")
     await _publish(acme, 3)
@@ -207,7 +208,7 @@ async def test_an_open_circuit_probes_a_dead_receiver_and_loses_nothing(
         circuit_min_attempts=5,
         circuit_failure_ratio=0.8,
         circuit_cooldown=cooldown,
-        endpoint_concurrency=1,
+        endpoint_concurrency=2,
     )
     up = False
     dead = await make_receiver(lambda _r, _n: Reply() if up else Reply(500, "down"))
@@ -228,7 +229,7 @@ async def test_an_open_circuit_probes_a_dead_receiver_and_loses_nothing(
     elapsed = time.monotonic() - since
     # One request per cool-down (a few in flight when it opened may land meanwhile).
     assert probes <= elapsed / cooldown + 2, (probes, elapsed)
-    assert tripped < 20, tripped
+    assert tripped < 25, tripped
     metrics = (await hookline.admin.get("/metrics")).text
     assert "hookline_webhook_circuits" in metrics
 

@@ -116,3 +116,5 @@ class Outcome:
     test: bool = False
     # It was the probe of a half-open circuit (see Dispatch.probe).
     probe: bool = False
+    # Its webhook sends in FIFO order: the next one may go once this is recorded.
+    ordered: bool = False

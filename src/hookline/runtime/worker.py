@@ -25,7 +25,7 @@ from hookline import logs, tracing
 from hookline.config import Settings
 from hookline.domain.control import FailureWindow, slow_down
 from hookline.domain.dispatch import Outcome, decide
-from hookline.domain.models import DeliveryStatus, Dispatch
+from hookline.domain.models import DeliveryStatus, Dispatch, Ordering
 from hookline.domain.retry import RetryPolicy
 from hookline.errors import HooklineError
 from hookline.runtime.metrics import Metrics
@@ -280,6 +280,7 @@ class DeliveryWorker:
                     event_type=d.message.event_type,
                     test=d.test,
                     probe=d.probe,
+                    ordered=d.endpoint.ordering is Ordering.FIFO,
                 )
             )
         finally:
@@ -368,8 +369,8 @@ class DeliveryWorker:
             self.metrics.store_errors.inc()
             log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
             return False
-        if control.trips or control.probes:
-            # A circuit changed: the claim loop's view of what is due changed with it.
+        if control.trips or control.probes or any(o.ordered for o in batch):
+            # A circuit changed, or a FIFO line moved on: what may be claimed changed.
             self.wakeup.notify()
         if announced or any(o.decision.status is DeliveryStatus.PENDING for o in batch):
             # A retry is now scheduled: let the claim loop shorten its sleep to it.

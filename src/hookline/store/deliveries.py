@@ -17,6 +17,7 @@ from hookline.domain.models import (
     DeliveryStatus,
     Dispatch,
     EndpointStatus,
+    Ordering,
     Page,
     Trigger,
 )
@@ -331,25 +332,45 @@ class DeliveryRepository:
 
     async def next_due_at(self) -> tuple[datetime | None, datetime | None]:
         """When the earliest pending delivery the worker pushes becomes due: of plain
-        webhooks, and of controlled ones (no earlier than their webhook's ``send_after``;
-        a time already past there may be waiting on a FIFO head or a probe)."""
+        webhooks, and of controlled ones (no earlier than their webhook's ``send_after``,
+        and for a FIFO webhook only its head: the deliveries behind it wait for it)."""
         start = deliveries.c.next_attempt_at
         wait = sa.case((endpoints.c.send_after > start, endpoints.c.send_after), else_=start)
+        line = deliveries.alias("line")
+        head = (
+            sa.select(sa.func.min(line.c.id))
+            .where(
+                line.c.endpoint_id == deliveries.c.endpoint_id,
+                line.c.status.in_([PENDING, SENDING]),
+            )
+            .scalar_subquery()
+        )
+        pushed = (
+            deliveries.c.status == PENDING,
+            endpoints.c.mode == DeliveryMode.PUSH.value,
+        )
+        joined = deliveries.join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
         async with self.db.read() as conn:
-            value = (
+            plain = (
                 await conn.execute(
-                    sa.select(
-                        sa.func.min(start).filter(endpoints.c.controlled.is_(False)),
-                        sa.func.min(wait).filter(endpoints.c.controlled.is_(True)),
-                    )
-                    .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                    sa.select(sa.func.min(start))
+                    .select_from(joined)
+                    .where(*pushed, endpoints.c.controlled.is_(False))
+                )
+            ).scalar_one_or_none()
+            controlled = (
+                await conn.execute(
+                    sa.select(sa.func.min(wait))
+                    .select_from(joined)
                     .where(
-                        deliveries.c.status == PENDING,
-                        endpoints.c.mode == DeliveryMode.PUSH.value,
+                        *pushed,
+                        endpoints.c.controlled.is_(True),
+                        sa.or_(
+                            endpoints.c.ordering != Ordering.FIFO.value, deliveries.c.id == head
+                        ),
                     )
                 )
-            ).one()
-        plain, controlled = value
+            ).scalar_one_or_none()
         return aware(plain), aware(controlled)
 
     # -- the API's side ----------------------------------------------------------------
