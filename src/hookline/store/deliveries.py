@@ -169,7 +169,8 @@ class DeliveryRepository(Leases):
                 .where(deliveries.c.id.in_(ids))
                 .order_by(deliveries.c.next_attempt_at)
             )
-            return [_dispatch(r, probe=r.id in held.probes) for r in rows]
+            probes = held.probes
+            return [_dispatch(r, probe=bool(probes) and r.id in probes) for r in rows]
 
     async def record(
         self,
