@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hookline.domain.control import BreakerSettings
 from hookline.domain.egress import IPNetwork, parse_networks
 from hookline.domain.retry import DEFAULT_SCHEDULE, InvalidRetryPolicy, RetryPolicy
 from hookline.store.sealing import parse_keys
@@ -172,6 +173,29 @@ class Settings(BaseSettings):
         default=64, ge=1, le=10000, description="chain sources one worker follows at once"
     )
 
+    circuit_failure_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="open a webhook's circuit when at least this share of its recent "
+        "attempts failed",
+    )
+    circuit_min_attempts: int = Field(
+        default=20,
+        ge=0,
+        le=100000,
+        description="attempts within the window before the circuit may open (0: never opens)",
+    )
+    circuit_window: float = Field(
+        default=60.0, gt=0, le=3600, description="seconds of recent attempts the circuit judges"
+    )
+    circuit_cooldown: float = Field(
+        default=30.0,
+        gt=0,
+        le=24 * 3600,
+        description="seconds an open circuit pauses its webhook before one probe delivery",
+    )
+
     @field_validator("egress_allow", mode="before")
     @classmethod
     def _split_cidrs(cls, value: Any) -> Any:
@@ -206,6 +230,15 @@ class Settings(BaseSettings):
         if self.lease_seconds < self.delivery_timeout + 5:
             raise ValueError("lease_seconds must exceed delivery_timeout by at least 5 s")
         return self
+
+    @property
+    def breaker(self) -> BreakerSettings:
+        return BreakerSettings(
+            failure_ratio=self.circuit_failure_ratio,
+            min_attempts=self.circuit_min_attempts,
+            window=self.circuit_window,
+            cooldown=self.circuit_cooldown,
+        )
 
     @property
     def allow_networks(self) -> tuple[IPNetwork, ...]:

@@ -227,7 +227,9 @@ class System:
             wakeup=wakeup,
             metrics=Metrics(webhook_labels=settings.metrics_webhook_labels),
             accounts=AccountService(account_repo, ctx, admin_key),
-            webhooks=WebhookService(endpoint_repo, ctx, settings.allow_networks),
+            webhooks=WebhookService(
+                endpoint_repo, ctx, settings.allow_networks, settings.delivery_timeout
+            ),
             events=events,
             deliveries=DeliveryService(
                 delivery_repo,

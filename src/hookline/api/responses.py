@@ -125,6 +125,10 @@ def webhook_out(e: Endpoint, *, secret: bool = False) -> dict[str, Any]:
         "created_at": ts(e.created_at),
         "updated_at": ts(e.updated_at),
         "send_traceparent": e.send_traceparent,
+        "rate_limit": e.rate_limit,
+        "ordering": e.ordering.value,
+        "timeout": e.timeout,
+        "circuit": e.circuit.value,
     }
     if secret:
         out["secret"] = e.secret
@@ -218,7 +222,9 @@ def requeue_out(job: RequeueJob) -> dict[str, Any]:
     }
 
 
-def stats_out(webhook_id: str, since: datetime | None, s: WebhookStats) -> dict[str, Any]:
+def stats_out(
+    webhook_id: str, since: datetime | None, s: WebhookStats, head: Delivery | None = None
+) -> dict[str, Any]:
     counts = {status.value: s.counts.get(status.value, 0) for status in DeliveryStatus}
     finished = counts["succeeded"] + counts["failed"]
     return {
@@ -229,6 +235,7 @@ def stats_out(webhook_id: str, since: datetime | None, s: WebhookStats) -> dict[
         "total": sum(counts.values()),
         "success_rate": round(counts["succeeded"] / finished, 4) if finished else None,
         "response_time_ms": {"p50": s.p50_ms, "p95": s.p95_ms, "attempts": s.attempts},
+        "head_of_line": delivery_out(head) if head is not None else None,
     }
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from hookline.domain.control import MAX_RATE, MIN_RATE
 from hookline.services.webhooks import MAX_EVENT_PATTERNS, MAX_HEADERS
 
 # Sizes of lists and maps, declared so that the OpenAPI states them (the service checks
@@ -24,6 +25,24 @@ HeaderValue = Annotated[str, Field(max_length=1024)]
 Events = Annotated[list[Pattern] | None, Field(max_length=MAX_EVENT_PATTERNS)]
 Headers = Annotated[dict[HeaderName, HeaderValue] | None, Field(max_length=MAX_HEADERS)]
 RetryPolicyDoc = Annotated[dict[str, Any] | None, Field(max_length=8)]
+RateLimit = Annotated[
+    float | None,
+    Field(
+        default=None,
+        ge=MIN_RATE,
+        le=MAX_RATE,
+        description="deliveries per second at most (bursts of ceil(rate)); null: no limit",
+    ),
+]
+Timeout = Annotated[
+    float | None,
+    Field(
+        default=None,
+        gt=0,
+        description="seconds one attempt may take, up to the server's "
+        "HOOKLINE_DELIVERY_TIMEOUT; null: that maximum",
+    ),
+]
 
 
 def _date_time_text(value: Any) -> Any:
@@ -87,6 +106,11 @@ class WebhookCreate(Strict):
         default=None,
         description='[{"field": "quantity", "operator": ">", "value": "5"}]: all must match',
     )
+    rate_limit: RateLimit = None
+    ordering: Literal["unordered", "fifo"] = Field(
+        default="unordered", description="fifo: one delivery at a time, in publish order"
+    )
+    timeout: Timeout = None
     mode: Literal["push", "listen"] = Field(
         default="push",
         description="listen: deliveries wait for `hookline listen` to stream them; "
@@ -111,6 +135,9 @@ class WebhookUpdate(Strict):
     send_traceparent: bool | None = None
     secret_headers: list[str] | None = Field(default=None, max_length=32)
     rules: list[Any] | None = None
+    rate_limit: RateLimit = None
+    ordering: Literal["unordered", "fifo"] | None = None
+    timeout: Timeout = None
 
 
 class SecretRotate(Strict):

@@ -90,6 +90,14 @@ class Webhook(BaseModel):
     created_at: datetime
     updated_at: datetime
     send_traceparent: bool
+    rate_limit: float | None = Field(description="deliveries per second at most; null: none")
+    ordering: Literal["unordered", "fifo"] = Field(
+        description="fifo: one delivery at a time, in publish order"
+    )
+    timeout: float | None = Field(description="seconds per attempt; null: the server's")
+    circuit: Literal["closed", "open", "half_open"] = Field(
+        description="open: paused after most recent attempts failed; half_open: probing"
+    )
 
 
 class WebhookCreated(Webhook):
@@ -205,6 +213,9 @@ class WebhookStats(BaseModel):
     total: int
     success_rate: float | None
     response_time_ms: ResponseTimes
+    head_of_line: Delivery | None = Field(
+        description="fifo webhooks: the delivery the others wait for (cancel it to skip it)"
+    )
 
 
 class Sent(BaseModel):

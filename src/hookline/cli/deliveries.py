@@ -72,6 +72,12 @@ def show(delivery_id: str, as_json: bool = JsonOpt) -> None:
     record(connect().get(f"/v1/deliveries/{delivery_id}"), as_json)
 
 
+@deliveries.command("cancel")
+def cancel(delivery_id: str, as_json: bool = JsonOpt) -> None:
+    """Cancel a pending or held delivery for good (skips the head of a FIFO line)."""
+    record(connect().post(f"/v1/deliveries/{delivery_id}/cancel"), as_json)
+
+
 @deliveries.command("retry")
 def retry(
     delivery_ids: list[str] | None = typer.Argument(None, metavar="[DELIVERY_ID]..."),

@@ -52,6 +52,38 @@ def _schedule(text: str | None) -> dict[str, Any] | None:
         raise typer.BadParameter(f"{text!r}: expected seconds, comma-separated") from None
 
 
+RateOpt = typer.Option(
+    None, "--rate-limit", help="deliveries per second at most, e.g. 5 ('none': no limit)"
+)
+OrderingOpt = typer.Option(None, "--ordering", help="fifo (one at a time, in order) | unordered")
+TimeoutOpt = typer.Option(
+    None, "--timeout", help="seconds per attempt, up to the server's ('none': the server's)"
+)
+
+
+def _number(text: str | None, name: str) -> tuple[bool, float | None]:
+    """(given, value) of a number option that 'none' clears."""
+    if text is None:
+        return False, None
+    if text.strip().lower() in ("none", "null", "off"):
+        return True, None
+    try:
+        return True, float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{name}: {text!r} is not a number or 'none'") from None
+
+
+def _control(rate_limit: str | None, ordering: str | None, timeout: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name, text in (("rate_limit", rate_limit), ("timeout", timeout)):
+        given, value = _number(text, name.replace("_", "-"))
+        if given:
+            body[name] = value
+    if ordering is not None:
+        body["ordering"] = ordering
+    return body
+
+
 @webhooks.command("create")
 def create(
     url: str,
@@ -64,6 +96,9 @@ def create(
     ),
     header: list[str] | None = typer.Option(None, help="NAME=VALUE sent on every delivery"),
     description: str = "",
+    rate_limit: str | None = RateOpt,
+    ordering: str | None = OrderingOpt,
+    timeout: str | None = TimeoutOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Register a webhook; the answer shows its secret."""
@@ -80,6 +115,7 @@ def create(
         body["signature"] = {"scheme": "sha256-hex", "header": sha256_header}
     if header:
         body["headers"] = _headers(header)
+    body |= _control(rate_limit, ordering, timeout)
     record(connect().post("/v1/webhooks", body), as_json)
 
 
@@ -108,6 +144,9 @@ def update(
     retry_schedule: str | None = typer.Option(None, help="retry delays, e.g. 1,4,16"),
     active: bool | None = typer.Option(None, "--enable/--disable"),
     description: str | None = None,
+    rate_limit: str | None = RateOpt,
+    ordering: str | None = OrderingOpt,
+    timeout: str | None = TimeoutOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Change the fields given; --enable re-enables a disabled webhook."""
@@ -115,6 +154,7 @@ def update(
     body["retry_policy"] = _schedule(retry_schedule)
     body["description"] = description
     body = {k: v for k, v in body.items() if v is not None}
+    body |= _control(rate_limit, ordering, timeout)
     if not body:
         raise typer.BadParameter("nothing to change")
     record(connect().patch(f"/v1/webhooks/{webhook_id}", body), as_json)

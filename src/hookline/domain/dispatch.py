@@ -114,3 +114,7 @@ class Outcome:
     app_id: str = ""
     event_type: str = ""
     test: bool = False
+    # It was the probe of a half-open circuit (see Dispatch.probe).
+    probe: bool = False
+    # Its webhook sends in FIFO order: the next one may go once this is recorded.
+    ordered: bool = False

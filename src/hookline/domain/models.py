@@ -34,6 +34,20 @@ class DeliveryMode(StrEnum):
     LISTEN = "listen"
 
 
+class Ordering(StrEnum):
+    UNORDERED = "unordered"
+    # One delivery at a time, in publish order; a later one waits for the earlier one.
+    FIFO = "fifo"
+
+
+class Circuit(StrEnum):
+    CLOSED = "closed"
+    # Paused for a cool-down after most recent attempts failed.
+    OPEN = "open"
+    # The cool-down is over and one probe delivery is out.
+    HALF_OPEN = "half_open"
+
+
 class Trigger(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
@@ -89,6 +103,11 @@ class Endpoint:
     # Trigger rules as documents (domain/rules.py compiles them); None: every event.
     rules: tuple[dict[str, Any], ...] | None = None
     mode: DeliveryMode = DeliveryMode.PUSH
+    # Delivery control (docs/delivery-control.md).
+    rate_limit: float | None = None
+    ordering: Ordering = Ordering.UNORDERED
+    timeout: float | None = None
+    circuit: Circuit = Circuit.CLOSED
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The current secret, plus the previous one while its grace period lasts."""
@@ -215,3 +234,6 @@ class Dispatch:
     message: Message
     endpoint: Endpoint
     test: bool = False
+    # The one delivery sent to a webhook whose circuit is half open: its outcome closes
+    # the circuit or opens it again.
+    probe: bool = False

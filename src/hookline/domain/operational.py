@@ -24,6 +24,8 @@ from hookline.domain.models import DeliveryStatus, Endpoint, Trigger
 PREFIX = "hookline."
 WEBHOOK_DISABLED = "hookline.webhook.disabled"
 WEBHOOK_ENABLED = "hookline.webhook.enabled"
+WEBHOOK_CIRCUIT_OPENED = "hookline.webhook.circuit_opened"
+WEBHOOK_CIRCUIT_CLOSED = "hookline.webhook.circuit_closed"
 DELIVERY_EXHAUSTED = "hookline.delivery.exhausted"
 DELIVERY_FAILING = "hookline.delivery.failing"
 DELIVERY_RECOVERED = "hookline.delivery.recovered"
@@ -32,6 +34,8 @@ TEST = "hookline.test"
 TYPES = (
     WEBHOOK_DISABLED,
     WEBHOOK_ENABLED,
+    WEBHOOK_CIRCUIT_OPENED,
+    WEBHOOK_CIRCUIT_CLOSED,
     DELIVERY_EXHAUSTED,
     DELIVERY_FAILING,
     DELIVERY_RECOVERED,
@@ -135,6 +139,35 @@ def webhook_enabled(endpoint: Endpoint, at: datetime) -> OperationalEvent:
         endpoint.app_id,
         WEBHOOK_ENABLED,
         {"webhook_id": endpoint.id, "callback_url": endpoint.url, "enabled_at": format_time(at)},
+    )
+
+
+def circuit_opened(
+    account_id: str, app_id: str, webhook_id: str, url: str, at: datetime, probe_at: datetime
+) -> OperationalEvent:
+    """Most recent attempts failed: the webhook is paused until ``probe_at``."""
+    return _event(
+        account_id,
+        app_id,
+        WEBHOOK_CIRCUIT_OPENED,
+        {
+            "webhook_id": webhook_id,
+            "callback_url": url,
+            "opened_at": format_time(at),
+            "probe_at": format_time(probe_at),
+        },
+    )
+
+
+def circuit_closed(
+    account_id: str, app_id: str, webhook_id: str, url: str, at: datetime
+) -> OperationalEvent:
+    """A probe delivery succeeded: the webhook is sent to at full rate again."""
+    return _event(
+        account_id,
+        app_id,
+        WEBHOOK_CIRCUIT_CLOSED,
+        {"webhook_id": webhook_id, "callback_url": url, "closed_at": format_time(at)},
     )
 
 

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 
+from hookline.domain.models import Circuit
 from hookline.errors import HooklineError
 from hookline.runtime.metrics import Metrics
 from hookline.services.common import Clock, utc_now
@@ -50,4 +51,6 @@ class BacklogSampler:
         m.backlog_held.set(backlog.held)
         overdue = (now - backlog.oldest_due_at).total_seconds() if backlog.oldest_due_at else 0.0
         m.backlog_oldest_due.set(max(0.0, overdue))
+        for state in (Circuit.OPEN, Circuit.HALF_OPEN):
+            m.webhook_circuits.labels(state.value).set(backlog.circuits.get(state.value, 0))
         m.backlog_sampled_at.set(time.time())

@@ -85,6 +85,13 @@ class Metrics:
             "When the backlog gauges were last computed (Unix time)",
             registry=self.registry,
         )
+        self.webhook_circuits = Gauge(
+            "hookline_webhook_circuits",
+            "Active webhooks whose circuit breaker is open or half open (probing), by state; "
+            "sampled with the backlog",
+            ["state"],
+            registry=self.registry,
+        )
         self.publish_to_first_attempt = Histogram(
             "hookline_publish_to_first_attempt_seconds",
             "Time from an event's publish to the start of its first delivery attempt",

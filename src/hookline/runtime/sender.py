@@ -65,8 +65,15 @@ class Sender:
         return signed_request(d, now, traceparent=traceparent)
 
     async def send(
-        self, d: Dispatch, now: datetime, *, traceparent: str | None = None
+        self,
+        d: Dispatch,
+        now: datetime,
+        *,
+        traceparent: str | None = None,
+        time_limit: float | None = None,
     ) -> SendResult:
+        """One attempt; ``time_limit`` (the webhook's own timeout) replaces the server's
+        when given."""
         assert self._session is not None, "Sender.start() was not called"
         started = time.perf_counter()
         sent: SentRequest | None = None
@@ -88,7 +95,11 @@ class Sender:
         sent = SentRequest("POST", d.endpoint.url, _planned(headers, len(body)), body)
         try:
             async with self._session.post(
-                url, data=body, headers=headers, allow_redirects=False
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=time_limit) if time_limit else self._timeout,
             ) as resp:
                 sent = SentRequest(
                     "POST",
@@ -110,9 +121,8 @@ class Sender:
                 error_detail=None if ok else f"HTTP {code}",
             )
         except TimeoutError:
-            return finish(
-                error=ErrorClass.TIMEOUT, error_detail=f"no response within {self._timeout.total} s"
-            )
+            limit = time_limit or self._timeout.total
+            return finish(error=ErrorClass.TIMEOUT, error_detail=f"no response within {limit} s")
         except aiohttp.ClientConnectorError as exc:
             if is_blocked(exc):
                 return finish(error=ErrorClass.EGRESS_BLOCKED, error_detail=blocked_detail(exc))

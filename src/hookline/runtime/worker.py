@@ -16,20 +16,23 @@ import logging
 import os
 import random
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hookline import logs, tracing
 from hookline.config import Settings
+from hookline.domain.control import FailureWindow, slow_down
 from hookline.domain.dispatch import Outcome, decide
-from hookline.domain.models import DeliveryStatus, Dispatch
+from hookline.domain.models import DeliveryStatus, Dispatch, Ordering
 from hookline.domain.retry import RetryPolicy
 from hookline.errors import HooklineError
 from hookline.runtime.metrics import Metrics
 from hookline.runtime.sender import Sender
 from hookline.runtime.wakeup import LocalWakeup
 from hookline.services.common import Clock, Context, utc_now
+from hookline.store.control import Control
 from hookline.store.deliveries import DeliveryRepository
 
 log = logging.getLogger("hookline.worker")
@@ -67,6 +70,7 @@ class DeliveryWorker:
         self._backlog = False
         self.attempts_made = 0
         self._outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
+        self._window = FailureWindow(settings.breaker)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -153,12 +157,18 @@ class DeliveryWorker:
 
     async def _until_next_due(self, default: float) -> float:
         try:
-            due = await self.repo.next_due_at()
+            plain, controlled = await self.repo.next_due_at()
         except HooklineError:
             return default
-        if due is None:
-            return default
-        return min(default, max(0.0, (due - self.clock()).total_seconds()) + 0.001)
+        now = self.clock()
+        wait = default
+        if plain is not None:
+            wait = min(wait, max(0.0, (plain - now).total_seconds()) + 0.001)
+        if controlled is not None and controlled > now:
+            # Past due yet not claimed: held back by a FIFO head or a probe in flight,
+            # whose outcome wakes this worker (or the poll interval does).
+            wait = min(wait, (controlled - now).total_seconds() + 0.001)
+        return wait
 
     async def _guard(self, op: Awaitable[bool]) -> bool:
         """Run a store operation; on failure, log, back off, and carry on."""
@@ -207,7 +217,9 @@ class DeliveryWorker:
                 },
             ) as span:
                 traceparent = span.traceparent() if d.endpoint.send_traceparent else None
-                result = await self.sender.send(d, now, traceparent=traceparent)
+                result = await self.sender.send(
+                    d, now, traceparent=traceparent, time_limit=d.endpoint.timeout
+                )
                 span.finish(
                     status_code=result.status_code,
                     error=result.error,
@@ -267,6 +279,8 @@ class DeliveryWorker:
                     app_id=d.message.app_id,
                     event_type=d.message.event_type,
                     test=d.test,
+                    probe=d.probe,
+                    ordered=d.endpoint.ordering is Ordering.FIFO,
                 )
             )
         finally:
@@ -316,10 +330,29 @@ class DeliveryWorker:
                     done = True
                     break
                 batch.append(item)
-            while not await self._record(batch):  # noqa: ASYNC110 - backing off a failing store
+            control = self._control(batch, self.clock())
+            while not await self._record(batch, control):  # noqa: ASYNC110 - backing off a failing store
                 await asyncio.sleep(STORE_RETRY_SECONDS)
 
-    async def _record(self, batch: list[Outcome]) -> bool:
+    def _control(self, batch: list[Outcome], now: datetime) -> Control:
+        """What these outcomes change in delivery control: receivers asking to slow
+        down, probes settled, circuits to open (counted once, before any retry)."""
+        c = Control(cooldown=self.settings.circuit_cooldown)
+        at = time.monotonic()
+        for o in batch:
+            r = o.result
+            pause = slow_down(r.status_code, r.retry_after, most=self.settings.retry_after_max)
+            if pause is not None:
+                c.pauses[o.endpoint_id] = now + timedelta(seconds=pause)
+            if o.probe:
+                c.probes[o.endpoint_id] = r.succeeded
+                self._window.forget(o.endpoint_id)
+            elif self._window.add(o.endpoint_id, at, failed=not r.succeeded):
+                c.trips.add(o.endpoint_id)
+                self._window.forget(o.endpoint_id)
+        return c
+
+    async def _record(self, batch: list[Outcome], control: Control) -> bool:
         now = self.clock()
         after = self.settings.disable_after
         try:
@@ -330,11 +363,15 @@ class DeliveryWorker:
                 disable_failing_since=now - timedelta(seconds=after) if after > 0 else None,
                 failing_after=self.settings.failing_after,
                 new_id=self.ctx.new_id,
+                control=control,
             )
         except HooklineError as exc:
             self.metrics.store_errors.inc()
             log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
             return False
+        if control.trips or control.probes or any(o.ordered for o in batch):
+            # A circuit changed, or a FIFO line moved on: what may be claimed changed.
+            self.wakeup.notify()
         if announced or any(o.decision.status is DeliveryStatus.PENDING for o in batch):
             # A retry is now scheduled: let the claim loop shorten its sleep to it.
             self.wakeup.notify()

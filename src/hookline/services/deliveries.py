@@ -13,6 +13,7 @@ from hookline.domain.models import (
     Endpoint,
     EndpointStatus,
     Message,
+    Ordering,
     Page,
 )
 from hookline.domain.operational import TEST, ping
@@ -91,10 +92,38 @@ class DeliveryService:
         _check_window(f)
         return await self.queries.search(account_id, f, cursor=cursor, limit=limit)
 
-    async def stats(self, account_id: str, webhook_id: str, f: DeliveryFilter) -> WebhookStats:
-        await self._endpoint(account_id, webhook_id)
+    async def stats(
+        self, account_id: str, webhook_id: str, f: DeliveryFilter
+    ) -> tuple[WebhookStats, Delivery | None]:
+        """The webhook's statistics, and for a FIFO webhook the delivery at the head of
+        its line (the one the others wait for), if any."""
+        endpoint = await self._endpoint(account_id, webhook_id)
         _check_window(f)
-        return await self.queries.stats(account_id, f)
+        stats = await self.queries.stats(account_id, f)
+        head = None
+        if endpoint.ordering is Ordering.FIFO:
+            head = await self.queries.head_of_line(webhook_id)
+        return stats, head
+
+    async def cancel(self, account_id: str, delivery_id: str) -> Delivery:
+        """Cancel a pending or held delivery for good (it skips a FIFO line's head)."""
+        done = await self.queries.cancel(account_id, delivery_id, self.ctx.now())
+        if done is None:
+            raise NotFound("delivery")
+        changed, delivery = done
+        if not changed:
+            if delivery.status is DeliveryStatus.SENDING:
+                raise Conflict(
+                    "the delivery is being sent now; only a waiting one can be cancelled",
+                    code="delivery_in_flight",
+                )
+            raise Conflict(
+                f"the delivery is {delivery.status.value}; only a waiting one can be cancelled",
+                code="delivery_finished",
+            )
+        # What waited behind it in a FIFO line may be due now.
+        self.ctx.notifier.notify()
+        return delivery
 
     async def attempt(self, account_id: str, attempt_id: str) -> tuple[Attempt, Endpoint]:
         """One attempt with the exact request it sent, and the webhook it went to (whose

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from hookline.domain import egress, operational
+from hookline.domain import control, egress, operational
 from hookline.domain.matching import is_valid_pattern
-from hookline.domain.models import DeliveryMode, Endpoint, EndpointStatus, Page
+from hookline.domain.models import DeliveryMode, Endpoint, EndpointStatus, Ordering, Page
 from hookline.domain.retry import InvalidRetryPolicy, RetryPolicy
 from hookline.domain.rules import InvalidRules, compile_rules
 from hookline.domain.signing import (
@@ -63,15 +63,23 @@ class WebhookSpec:
     mode: DeliveryMode = DeliveryMode.PUSH
     # The kind of secret to generate when none is given (default: HMAC).
     key_type: KeyType | None = None
+    rate_limit: float | None = None
+    ordering: Ordering = Ordering.UNORDERED
+    timeout: float | None = None
 
 
 class WebhookService:
     def __init__(
-        self, repo: EndpointRepository, ctx: Context, allow: tuple[egress.IPNetwork, ...]
+        self,
+        repo: EndpointRepository,
+        ctx: Context,
+        allow: tuple[egress.IPNetwork, ...],
+        max_timeout: float = 15.0,
     ) -> None:
         self.repo = repo
         self.ctx = ctx
         self.allow = allow
+        self.max_timeout = max_timeout
 
     async def create(self, account_id: str, app_id: str, spec: WebhookSpec) -> Endpoint:
         now = self.ctx.now()
@@ -101,6 +109,9 @@ class WebhookService:
             secret_headers=self._secret_headers(spec.secret_headers, spec.headers),
             rules=self._rules(spec.rules),
             mode=spec.mode,
+            rate_limit=self._rate_limit(spec.rate_limit),
+            ordering=spec.ordering,
+            timeout=self._timeout(spec.timeout),
         )
         await self.repo.insert(endpoint)
         return endpoint
@@ -122,7 +133,8 @@ class WebhookService:
         self, account_id: str, webhook_id: str, changes: Mapping[str, Any]
     ) -> Endpoint:
         """Apply the fields present in ``changes``: url, events, retry_policy, description,
-        headers, signature (scheme/header) and active (disable or re-enable)."""
+        headers, signature (scheme/header), rate_limit, ordering, timeout and active
+        (disable or re-enable)."""
         current = await self.get(account_id, webhook_id)
         if current.status is EndpointStatus.DELETED:
             raise Conflict("a deleted webhook cannot be changed", code="webhook_deleted")
@@ -137,6 +149,12 @@ class WebhookService:
             new["rules"] = self._rules(changes["rules"])
         if "description" in changes:
             new["description"] = changes["description"] or ""
+        if "rate_limit" in changes:
+            new["rate_limit"] = self._rate_limit(changes["rate_limit"])
+        if changes.get("ordering") is not None:
+            new["ordering"] = Ordering(changes["ordering"])
+        if "timeout" in changes:
+            new["timeout"] = self._timeout(changes["timeout"])
         scheme, header = current.scheme, current.signature_header
         if "signature" in changes:
             sig = changes["signature"] or {}
@@ -242,6 +260,30 @@ class WebhookService:
             code, reason = problem
             raise InvalidInput(f"callback_url: {reason}", code=code)
         return url
+
+    @staticmethod
+    def _rate_limit(rate: float | None) -> float | None:
+        if rate is None:
+            return None
+        if not control.MIN_RATE <= rate <= control.MAX_RATE:
+            raise InvalidInput(
+                f"rate_limit must be between {control.MIN_RATE} and {control.MAX_RATE:g} "
+                "deliveries per second, or null",
+                code="invalid_rate_limit",
+            )
+        return float(rate)
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        if timeout is None:
+            return None
+        if timeout > self.max_timeout:
+            raise InvalidInput(
+                f"timeout may be at most {self.max_timeout:g} s (HOOKLINE_DELIVERY_TIMEOUT)",
+                code="timeout_too_long",
+            )
+        if timeout <= 0:
+            raise InvalidInput("timeout must be more than 0 s", code="invalid_timeout")
+        return float(timeout)
 
     @staticmethod
     def _events(events: Sequence[str] | None) -> tuple[str, ...] | None:

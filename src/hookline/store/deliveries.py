@@ -20,9 +20,11 @@ from hookline.domain.models import (
     Page,
     Trigger,
 )
+from hookline.store.control import Claimed, Control, apply_outcomes, claim_controlled
 from hookline.store.database import Database
 from hookline.store.endpoints import endpoint_from_row
 from hookline.store.fanout import publish_operational
+from hookline.store.leases import Leases
 from hookline.store.messages import message_from_row
 from hookline.store.pagination import fetch_page
 from hookline.store.recording import (
@@ -77,7 +79,7 @@ def attempt_from_row(row: Any) -> Attempt:
 _ENDPOINT_COLUMNS = [c.label(f"ep_{c.name}") for c in endpoints.c]
 
 
-class DeliveryRepository:
+class DeliveryRepository(Leases):
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -108,10 +110,12 @@ class DeliveryRepository:
                 endpoints.c.status == EndpointStatus.ACTIVE.value,
             )
             .order_by(deliveries.c.next_attempt_at)
-            .limit(limit)
         )
         if endpoint_id is None:
-            due = due.where(endpoints.c.mode == DeliveryMode.PUSH.value)
+            # Rate-limited, FIFO, paused and circuit-broken webhooks: claimed apart.
+            due = due.where(
+                endpoints.c.mode == DeliveryMode.PUSH.value, endpoints.c.controlled.is_(False)
+            )
         else:
             due = due.where(
                 deliveries.c.endpoint_id == endpoint_id,
@@ -122,18 +126,33 @@ class DeliveryRepository:
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True, of=deliveries)
         async with self.db.write() as conn:
-            ids = (
-                (
-                    await conn.execute(
-                        deliveries.update()
-                        .where(deliveries.c.id.in_(due.scalar_subquery()))
-                        .values(status=SENDING, lease_owner=owner, lease_expires_at=lease_until)
-                        .returning(deliveries.c.id)
-                    )
+            held = Claimed()
+            if endpoint_id is None:
+                held = await claim_controlled(
+                    conn,
+                    is_sqlite=self.db.is_sqlite,
+                    owner=owner,
+                    now=now,
+                    lease_until=lease_until,
+                    limit=limit,
+                    exclude_endpoints=exclude_endpoints,
                 )
-                .scalars()
-                .all()
-            )
+            ids = held.ids
+            if len(ids) < limit:
+                ids += (
+                    (
+                        await conn.execute(
+                            deliveries.update()
+                            .where(
+                                deliveries.c.id.in_(due.limit(limit - len(ids)).scalar_subquery())
+                            )
+                            .values(status=SENDING, lease_owner=owner, lease_expires_at=lease_until)
+                            .returning(deliveries.c.id)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
             if not ids:
                 return []
             rows = await conn.execute(
@@ -150,7 +169,8 @@ class DeliveryRepository:
                 .where(deliveries.c.id.in_(ids))
                 .order_by(deliveries.c.next_attempt_at)
             )
-            return [_dispatch(r) for r in rows]
+            probes = held.probes
+            return [_dispatch(r, probe=bool(probes) and r.id in probes) for r in rows]
 
     async def record(
         self,
@@ -161,6 +181,7 @@ class DeliveryRepository:
         disable_failing_since: datetime | None,
         failing_after: int = 0,
         new_id: Callable[[str], str] | None = None,
+        control: Control | None = None,
     ) -> int:
         """Log each attempt (with the exact request), move each delivery on, keep
         endpoint health, and publish the operational events these changes raise, in one
@@ -228,6 +249,15 @@ class DeliveryRepository:
                     .where(endpoints.c.id.in_(succeeded), endpoints.c.first_failure_at.is_not(None))
                     .values(first_failure_at=None)
                 )
+            if control:
+                announce += await apply_outcomes(
+                    conn,
+                    now=now,
+                    pauses=control.pauses,
+                    probes=control.probes,
+                    trips=control.trips,
+                    cooldown=control.cooldown,
+                )
             if gone:
                 announce += await disable(conn, gone, "gone", now)
             if exhausted and disable_failing_since is not None:
@@ -241,81 +271,6 @@ class DeliveryRepository:
             if not announce or new_id is None:
                 return 0
             return await publish_operational(conn, announce, now=now, new_id=new_id)
-
-    async def release(self, owner: str, delivery_ids: Collection[str], now: datetime) -> int:
-        """Give leased deliveries back at once, due now, for any worker to take."""
-        if not delivery_ids:
-            return 0
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                deliveries.update()
-                .where(
-                    deliveries.c.id.in_(list(delivery_ids)),
-                    deliveries.c.lease_owner == owner,
-                    deliveries.c.status == SENDING,
-                )
-                .values(
-                    status=PENDING,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    next_attempt_at=now,
-                    updated_at=now,
-                )
-            )
-        return int(result.rowcount)
-
-    async def held_by(self, owner: str) -> int:
-        """How many deliveries ``owner`` holds under a lease right now."""
-        async with self.db.read() as conn:
-            found = await conn.execute(
-                sa.select(sa.func.count()).where(
-                    deliveries.c.lease_owner == owner, deliveries.c.status == SENDING
-                )
-            )
-            return int(found.scalar_one())
-
-    async def holder(self, delivery_id: str) -> str | None:
-        """Who holds a delivery under a lease now (None: nobody)."""
-        async with self.db.read() as conn:
-            found = await conn.execute(
-                sa.select(deliveries.c.lease_owner).where(
-                    deliveries.c.id == delivery_id, deliveries.c.status == SENDING
-                )
-            )
-            owner = found.scalar_one_or_none()
-        return str(owner) if owner is not None else None
-
-    async def reap_expired(self, now: datetime) -> int:
-        """Return deliveries whose worker's lease ran out (it died) to the pending pool."""
-        async with self.db.write() as conn:
-            result = await conn.execute(
-                deliveries.update()
-                .where(deliveries.c.status == SENDING, deliveries.c.lease_expires_at <= now)
-                .values(
-                    status=PENDING,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    next_attempt_at=now,
-                    updated_at=now,
-                )
-            )
-        return int(result.rowcount)
-
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest pending delivery the worker pushes becomes due."""
-        async with self.db.read() as conn:
-            value = (
-                await conn.execute(
-                    sa.select(sa.func.min(deliveries.c.next_attempt_at))
-                    .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-                    .where(
-                        deliveries.c.status == PENDING,
-                        endpoints.c.mode == DeliveryMode.PUSH.value,
-                    )
-                )
-            ).scalar_one_or_none()
-        # min() keeps the column's type, so this is already an aware datetime.
-        return value if isinstance(value, datetime) else None
 
     # -- the API's side ----------------------------------------------------------------
 
@@ -408,9 +363,10 @@ class DeliveryRepository:
         return (changed.rowcount == 1, delivery_from_row(row)) if row else None
 
 
-def _dispatch(row: Any) -> Dispatch:
+def _dispatch(row: Any, *, probe: bool = False) -> Dispatch:
     m = row._mapping
     return Dispatch(
+        probe=probe,
         delivery_id=m[deliveries.c.id],
         attempts=m[deliveries.c.attempts],
         trigger=Trigger(m[deliveries.c.trigger]),

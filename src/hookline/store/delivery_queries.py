@@ -4,13 +4,15 @@ with the exact request it sent. Every query here runs on an index ending in ``id
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from hookline.domain.ids import lowest_id
-from hookline.domain.models import Attempt, Delivery, Page, SentRequest
+from hookline.domain.models import Attempt, Delivery, DeliveryStatus, Page, SentRequest
 from hookline.domain.search import DeliveryFilter, WebhookStats, percentile, time_ms
+from hookline.store.control import fifo_head
 from hookline.store.database import Database
 from hookline.store.deliveries import attempt_from_row, delivery_from_row
 from hookline.store.pagination import fetch_page
@@ -91,6 +93,28 @@ class DeliveryQueries:
                 )
                 ranks.append(int(value.scalar_one()))
         return WebhookStats(counts=counts, attempts=n, p50_ms=ranks[0], p95_ms=ranks[1])
+
+    async def cancel(
+        self, account_id: str, delivery_id: str, now: datetime
+    ) -> tuple[bool, Delivery] | None:
+        """Cancel a delivery still waiting (pending or held): final, never sent. Returns
+        whether it changed and the delivery as it is afterwards (None: no such one)."""
+        waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value)
+        mine = (deliveries.c.id == delivery_id, deliveries.c.account_id == account_id)
+        async with self.db.write() as conn:
+            changed = await conn.execute(
+                deliveries.update()
+                .where(*mine, deliveries.c.status.in_(waiting))
+                .values(status=DeliveryStatus.CANCELLED.value, next_attempt_at=None, updated_at=now)
+            )
+            row = (await conn.execute(sa.select(deliveries).where(*mine))).first()
+        return (changed.rowcount == 1, delivery_from_row(row)) if row else None
+
+    async def head_of_line(self, endpoint_id: str) -> Delivery | None:
+        """The delivery a FIFO webhook's others wait for (see ``store/control.py``)."""
+        async with self.db.read() as conn:
+            row = await fifo_head(conn, endpoint_id)
+        return delivery_from_row(row) if row is not None else None
 
     async def attempt(self, account_id: str, attempt_id: str) -> tuple[Attempt, str] | None:
         """One attempt of this account, with its request body; and its delivery's

@@ -8,7 +8,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hookline.domain.models import DeliveryMode, DeliveryStatus, Endpoint, EndpointStatus, Page
+from hookline.domain.models import (
+    Circuit,
+    DeliveryMode,
+    DeliveryStatus,
+    Endpoint,
+    EndpointStatus,
+    Ordering,
+    Page,
+)
 from hookline.domain.operational import OperationalEvent
 from hookline.domain.signing import Scheme
 from hookline.store.accounts import DEFAULT_APP_UID
@@ -52,7 +60,16 @@ def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
         secret_headers=tuple(col("secret_headers") or ()),
         rules=tuple(rules) if rules is not None else None,
         mode=DeliveryMode(col("mode")),
+        rate_limit=col("rate_limit"),
+        ordering=Ordering(col("ordering")),
+        timeout=col("timeout"),
+        circuit=Circuit(col("circuit")),
     )
+
+
+def needs_control(ep: Endpoint) -> bool:
+    """Whether this webhook's settings alone put it on the claim's controlled path."""
+    return ep.rate_limit is not None or ep.ordering is Ordering.FIFO
 
 
 def endpoint_values(ep: Endpoint) -> dict[str, Any]:
@@ -81,6 +98,11 @@ def endpoint_values(ep: Endpoint) -> dict[str, Any]:
         "secret_headers": list(ep.secret_headers) or None,
         "rules": list(ep.rules) if ep.rules is not None else None,
         "mode": ep.mode.value,
+        "rate_limit": ep.rate_limit,
+        "ordering": ep.ordering.value,
+        "timeout": ep.timeout,
+        "circuit": ep.circuit.value,
+        "controlled": needs_control(ep) or ep.circuit is not Circuit.CLOSED,
     }
 
 
@@ -137,8 +159,14 @@ class EndpointRepository:
         operational events this change raises in the same transaction. Returns how many
         of their deliveries are due now."""
         values = endpoint_values(endpoint)
-        for fixed in ("id", "account_id", "app_id", "created_at"):
+        # The circuit and the send schedule belong to the workers: never written back
+        # from an earlier read, and they keep a webhook on the controlled path.
+        for fixed in ("id", "account_id", "app_id", "created_at", "circuit"):
             values.pop(fixed)
+        if not needs_control(endpoint):
+            values["controlled"] = sa.or_(
+                endpoints.c.circuit != Circuit.CLOSED.value, endpoints.c.send_after.is_not(None)
+            )
         async with self.db.write() as conn:
             await conn.execute(
                 endpoints.update()

@@ -161,7 +161,21 @@ endpoints = sa.Table(
     sa.Column("rules", sa.JSON(none_as_null=True)),
     # push: the worker sends; listen: `hookline listen` pulls over a stream.
     sa.Column("mode", sa.String(16), nullable=False, server_default="push"),
+    # Delivery control (docs/delivery-control.md): sends per second (None: no limit),
+    # "fifo" or "unordered", and this webhook's own request timeout (None: the server's).
+    sa.Column("rate_limit", sa.Float()),
+    sa.Column("ordering", sa.String(16), nullable=False, server_default="unordered"),
+    sa.Column("timeout", sa.Float()),
+    # The circuit breaker: closed, open (paused until send_after) or half_open (probing).
+    sa.Column("circuit", sa.String(16), nullable=False, server_default="closed"),
+    # No send to this webhook before this time: the rate limit's next slot, a receiver's
+    # 429/Retry-After, the circuit's cool-down.
+    _time("send_after", nullable=True),
+    # Whether the claim must go through the controlled path (a rate limit, FIFO, an open
+    # circuit or a pause): the plain claim skips these, so uncontrolled webhooks pay nothing.
+    sa.Column("controlled", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index(None, "account_id", "status"),
+    sa.Index(None, "controlled", "send_after"),
 )
 
 messages = sa.Table(

@@ -102,10 +102,23 @@ async def webhook_stats(
     webhook_id: str, account: AccountDep, sys: SystemDep, since: Since = None
 ) -> Any:
     """Deliveries by status, success rate and response times since ``since``."""
-    stats = await sys.deliveries.stats(
+    stats, head = await sys.deliveries.stats(
         account, webhook_id, DeliveryFilter(webhook_id=webhook_id, since=since)
     )
-    return JSON(out.stats_out(webhook_id, since, stats))
+    return JSON(out.stats_out(webhook_id, since, stats, head))
+
+
+@router.post(
+    "/deliveries/{delivery_id}/cancel",
+    response_class=JSON,
+    response_model=shapes.Delivery,
+    responses=errors(409),
+)
+async def cancel_delivery(delivery_id: str, account: AccountDep, sys: SystemDep) -> Any:
+    """Cancel a pending or held delivery: it is never sent (final, ``cancelled``). A FIFO
+    webhook's next delivery goes once its head is cancelled. 409 for one in flight
+    (``delivery_in_flight``) or finished (``delivery_finished``)."""
+    return JSON(out.delivery_out(await sys.deliveries.cancel(account, delivery_id)))
 
 
 @router.post(

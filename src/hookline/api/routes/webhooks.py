@@ -12,7 +12,7 @@ from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
 from hookline.api.responses import JSON
 from hookline.api.schemas import SecretRotate, WebhookCreate, WebhookUpdate
-from hookline.domain.models import DeliveryMode, DeliveryStatus
+from hookline.domain.models import DeliveryMode, DeliveryStatus, Ordering
 from hookline.domain.signing import KeyType, Scheme
 from hookline.services.webhooks import WebhookSpec
 
@@ -40,6 +40,9 @@ async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDe
             rules=body.rules,
             mode=DeliveryMode(body.mode),
             key_type=KeyType(body.key_type) if body.key_type else None,
+            rate_limit=body.rate_limit,
+            ordering=Ordering(body.ordering),
+            timeout=body.timeout,
         ),
     )
     return JSON(out.webhook_out(endpoint, secret=True), status_code=201)
