@@ -21,6 +21,7 @@ from hookline.runtime.upstream import Upstream
 from hookline.runtime.wakeup import CallWatch, LocalWakeup
 from hookline.runtime.worker import DeliveryWorker
 from hookline.services.accounts import AccountService
+from hookline.services.applications import ApplicationService
 from hookline.services.calls import CallService, RunnerLink
 from hookline.services.catalog import CatalogService
 from hookline.services.common import Context
@@ -38,6 +39,7 @@ from hookline.sources.runner import SourceRunner
 from hookline.store import migrate
 from hookline.store.accounts import AccountRepository
 from hookline.store.apis import ApiRepository
+from hookline.store.applications import ApplicationRepository
 from hookline.store.backlog import BacklogRepository
 from hookline.store.call_events import CallEventRepository
 from hookline.store.call_runs import RunRepository
@@ -159,6 +161,7 @@ class System:
     metrics: Metrics
     accounts: AccountService
     webhooks: WebhookService
+    applications: ApplicationService
     events: EventService
     deliveries: DeliveryService
     catalog: CatalogService
@@ -228,6 +231,7 @@ class System:
             metrics=Metrics(webhook_labels=settings.metrics_webhook_labels),
             accounts=AccountService(account_repo, ctx, admin_key),
             webhooks=WebhookService(endpoint_repo, ctx, settings.allow_networks),
+            applications=ApplicationService(ApplicationRepository(db), ctx),
             events=events,
             deliveries=DeliveryService(
                 delivery_repo,

@@ -15,6 +15,7 @@ from hookline.api.responses import JSON
 from hookline.api.routes import (
     accounts,
     apis,
+    applications,
     call_shapes,
     calls,
     deliveries,
@@ -42,6 +43,7 @@ def create_app(sys: System) -> FastAPI:
     for module in (
         system,
         accounts,
+        applications,
         webhooks,
         events,
         apis,

@@ -81,6 +81,8 @@ class Webhook(BaseModel):
     signature: SignatureOut
     headers: dict[str, str]
     mode: Literal["push", "listen"]
+    application_id: str
+    payload_format: Literal["envelope", "raw"]
     secret_headers: list[str] = Field(description="custom headers whose values are masked")
     rules: list[dict[str, Any]] = Field(description="trigger rules; all must match")
     failure_count: int
@@ -88,6 +90,17 @@ class Webhook(BaseModel):
     created_at: datetime
     updated_at: datetime
     send_traceparent: bool
+
+
+class Application(BaseModel):
+    application_id: str
+    object: Literal["application"]
+    uid: str | None
+    name: str
+    metadata: dict[str, str]
+    rate_limit: int | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class WebhookCreated(Webhook):

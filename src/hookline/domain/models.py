@@ -34,6 +34,14 @@ class DeliveryMode(StrEnum):
     LISTEN = "listen"
 
 
+class PayloadFormat(StrEnum):
+    """What a delivery's body is: Hookline's event envelope around the data, or the
+    data itself (as Svix sends it)."""
+
+    ENVELOPE = "envelope"
+    RAW = "raw"
+
+
 class Trigger(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
@@ -54,6 +62,20 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A group of endpoints; events are published to one application's endpoints."""
+
+    id: str
+    account_id: str
+    uid: str | None
+    name: str
+    metadata: dict[str, str]
+    rate_limit: int | None
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +111,14 @@ class Endpoint:
     # Trigger rules as documents (domain/rules.py compiles them); None: every event.
     rules: tuple[dict[str, Any], ...] | None = None
     mode: DeliveryMode = DeliveryMode.PUSH
+    payload_format: PayloadFormat = PayloadFormat.ENVELOPE
+    # Unique within the application when set (the Svix API addresses endpoints by it).
+    uid: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    # Only messages in one of these channels; None: every message.
+    channels: tuple[str, ...] | None = None
+    # Messages per second as the caller gave it: stored and shown, not enforced.
+    rate_limit: int | None = None
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The current secret, plus the previous one while its grace period lasts."""
@@ -112,6 +142,8 @@ class Message:
     created_at: datetime
     # W3C traceparent of the publish, when it was traced; delivery spans link to it.
     trace_context: str | None = None
+    channels: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
