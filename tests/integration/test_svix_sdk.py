@@ -33,7 +33,7 @@ from svix.api import (
 from svix.exceptions import HttpError, HTTPValidationError
 from svix.webhooks import Webhook
 
-from tests.support.receiver import Received
+from tests.support.receiver import Received, Reply
 from tests.support.server import Running
 
 pytestmark = pytest.mark.slow
@@ -257,3 +257,49 @@ async def test_accounts_see_only_their_own(make_hookline, make_receiver) -> None
         assert denied.value.status_code == 404
     assert (await bob.endpoint.list(bobs.id)).data == []
     assert (await bob.message.list(bobs.id)).data == []
+
+
+async def test_operational_events_in_svix_names(make_hookline, make_receiver) -> None:  # type: ignore[no-untyped-def]
+    hookline = await make_hookline(failing_after=2)
+    ops = await make_receiver()
+    broken = await make_receiver(lambda _r, _n: Reply(500, "down"))
+    svix = await _svix(hookline)
+    native = hookline.client(svix._client.token)
+    app = await svix.application.create(ApplicationIn(name="a", uid="a"))
+    watcher = await svix.endpoint.create(
+        "a",
+        EndpointIn(
+            url=ops.url,
+            event_types=[
+                "message.attempt.failing",
+                "message.attempt.exhausted",
+                "endpoint.disabled",
+            ],
+        ),
+    )
+    assert watcher.event_types == [
+        "message.attempt.failing",
+        "message.attempt.exhausted",
+        "endpoint.disabled",
+    ]
+    secret = (await svix.endpoint.get_secret("a", watcher.id)).key
+    bad = await svix.endpoint.create("a", EndpointIn(url=broken.url, event_types=["order.paid"]))
+    # A short retry schedule, through the native API: the same webhook.
+    r = await native.patch(
+        f"/v1/webhooks/{bad.id}", json={"retry_policy": {"schedule": [0.05, 0.05]}}
+    )
+    assert r.status_code == 200, r.text
+    msg = await svix.message.create("a", MessageIn(event_type="order.paid", payload={"n": 1}))
+    failing, exhausted = (_verify(secret, r) for r in await ops.wait_for(2))
+    assert failing["type"] == "message.attempt.failing"
+    assert exhausted["type"] == "message.attempt.exhausted"
+    for event in (failing, exhausted):
+        assert event["data"]["appId"] == app.id
+        assert event["data"]["endpointId"] == bad.id
+        assert event["data"]["msgId"] == msg.id
+        assert event["data"]["lastAttempt"]["responseStatusCode"] == 500
+    await svix.endpoint.patch("a", bad.id, EndpointPatch(disabled=True))
+    disabled = _verify(secret, (await ops.wait_for(3))[2])
+    assert disabled["type"] == "endpoint.disabled"
+    assert disabled["data"]["endpointId"] == bad.id
+    assert disabled["data"]["trigger"] == "manual"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hookline.domain import svix_operational
 from hookline.domain.envelope import event_body
 from hookline.domain.models import Dispatch, PayloadFormat
 from hookline.domain.signing import signature_headers
@@ -24,8 +25,17 @@ def signed_request(
 ) -> tuple[bytes, dict[str, str]]:
     ep, msg = d.endpoint, d.message
     raw = ep.payload_format is PayloadFormat.RAW
+    rendered = (
+        svix_operational.render(
+            msg.event_type, msg.payload, app_id=ep.app_id, created_at=msg.created_at
+        )
+        if raw
+        else None
+    )
     body = (
-        msg.payload
+        rendered
+        if rendered is not None
+        else msg.payload
         if raw
         else event_body(
             message_id=msg.id,

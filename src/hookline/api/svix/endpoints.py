@@ -16,6 +16,7 @@ from hookline.api.deps import AccountDep, SystemDep
 from hookline.api.responses import JSON
 from hookline.api.svix import wire
 from hookline.api.svix.messages import message_out
+from hookline.domain import svix_operational
 from hookline.domain.models import Endpoint, EndpointStatus, PayloadFormat
 from hookline.domain.search import DeliveryFilter
 from hookline.errors import NotFound
@@ -70,7 +71,7 @@ class ExampleIn(wire.Camel):
 
 
 def endpoint_out(e: Endpoint) -> dict[str, Any]:
-    types = list(e.event_types) if e.event_types else None
+    types = svix_operational.to_svix(e.event_types) if e.event_types else None
     return {
         "id": e.id,
         "uid": e.uid,
@@ -95,7 +96,7 @@ def _changes(body: EndpointPatch) -> dict[str, Any]:
     for field in body.model_fields_set:
         value = getattr(body, field)
         if field in ("event_types", "filter_types"):
-            changes["events"] = value or None
+            changes["events"] = svix_operational.to_hookline(value) or None
         elif field in ("throttle_rate", "rate_limit"):
             changes["rate_limit"] = value
         elif field == "disabled":
@@ -127,7 +128,7 @@ async def _create(sys: System, account: str, app_id: str, body: EndpointIn) -> E
         WebhookSpec(
             url=body.url,
             secret=body.secret,
-            events=types or None,
+            events=svix_operational.to_hookline(types) or None,
             description=body.description or "",
             headers=body.headers,
             uid=body.uid,
