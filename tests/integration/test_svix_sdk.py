@@ -303,3 +303,23 @@ async def test_operational_events_in_svix_names(make_hookline, make_receiver) ->
     assert disabled["type"] == "endpoint.disabled"
     assert disabled["data"]["endpointId"] == bad.id
     assert disabled["data"]["trigger"] == "manual"
+
+
+async def test_idempotency_key_on_api_v1_posts(make_hookline) -> None:  # type: ignore[no-untyped-def]
+    hookline = await make_hookline(worker=False)
+    acme = await hookline.new_account()
+    body = {"name": "Acme", "uid": "acme"}
+    first = await acme.post("/api/v1/app", json=body, headers={"Idempotency-Key": "k1"})
+    again = await acme.post("/api/v1/app", json=body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await acme.post(
+        "/api/v1/app", json={"name": "Other"}, headers={"Idempotency-Key": "k1"}
+    )
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["type"] == "idempotency_key_reused"
+    # Without the key, the same body is a new request: the uid is taken.
+    taken = await acme.post("/api/v1/app", json=body)
+    assert taken.status_code == 409
+    assert taken.json()["code"] == "application_uid_taken"

@@ -71,9 +71,7 @@ async def _hookline(req: Request, exc: Exception) -> Response:
     elif status >= 500:
         log.warning("%s: %s", exc.code, exc, exc_info=exc.__cause__)
     if wire.is_svix(req.url.path):
-        if status == 422:  # Svix's SDKs read every 422 as a list of problems
-            return wire.validation_error([{"loc": ["body"], "msg": exc.message, "type": exc.code}])
-        return wire.error(status, exc.code, exc.message, _headers(status))
+        return wire.refusal(status, exc.code, exc.message, _headers(status))
     if exc.details is not None:
         return error_response(status, exc.message, exc.code, details=exc.details)
     return error_response(status, exc.message, exc.code)
@@ -146,7 +144,7 @@ def _template(template: str) -> re.Pattern[str]:
 async def _refusal(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refusal)
     if wire.is_svix(req.url.path):
-        return wire.error(exc.problem.status, exc.problem.code, exc.problem.message)
+        return wire.refusal(exc.problem.status, exc.problem.code, exc.problem.message)
     return error_response(exc.problem.status, exc.problem.message, exc.problem.code)
 
 

@@ -54,7 +54,7 @@ class IdempotentPosts:
         except HooklineError as exc:
             status = errors.status_for(exc)
             if wire.is_svix(scope["path"]):
-                answer = wire.error(status, exc.code, exc.message)
+                answer = wire.refusal(status, exc.code, exc.message)
             else:
                 answer = errors.error_response(status, exc.message, exc.code)
             await answer(scope, receive, send)

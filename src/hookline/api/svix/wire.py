@@ -54,6 +54,14 @@ def error(status: int, code: str, detail: str, headers: dict[str, str] | None = 
     return JSON({"code": code, "detail": detail}, status_code=status, headers=headers)
 
 
+def refusal(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    """A Hookline error in Svix's shapes: the SDKs read every 422 as a list of
+    problems, and anything else as ``{"code", "detail"}``."""
+    if status == 422:
+        return validation_error([{"loc": ["body"], "msg": detail, "type": code}])
+    return error(status, code, detail, headers)
+
+
 def validation_error(problems: Sequence[dict[str, Any]]) -> Response:
     detail = [
         {
