@@ -221,6 +221,7 @@ async def test_applications_endpoints_messages_attempts(make_hookline, make_rece
 async def test_errors_in_svix_shapes(make_hookline) -> None:  # type: ignore[no-untyped-def]
     hookline = await make_hookline(worker=False)
     svix = await _svix(hookline)
+    await svix.health.get()
     with pytest.raises(HttpError) as missing:
         await svix.endpoint.list("no-such-app")
     assert (missing.value.status_code, missing.value.code) == (404, "application_not_found")

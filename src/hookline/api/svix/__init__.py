@@ -14,11 +14,13 @@ from hookline.api.svix import (
     attempts,
     endpoints,
     event_types,
+    health,
     messages,
     unsupported,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
     applications.router,
     event_types.router,
     messages.router,
