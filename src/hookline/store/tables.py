@@ -526,7 +526,7 @@ for _new in (
     sa.Column("rate_limit", sa.Integer()),  # messages per second, as given; stored only
 ):
     endpoints.append_column(_new)
-endpoints.append_constraint(sa.UniqueConstraint("app_id", "uid"))
+sa.Index(None, endpoints.c.app_id, endpoints.c.uid, unique=True)
 for _new in (
     sa.Column("channels", sa.JSON(none_as_null=True)),
     sa.Column("tags", sa.JSON(none_as_null=True)),

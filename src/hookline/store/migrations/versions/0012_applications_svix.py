@@ -36,20 +36,24 @@ def upgrade() -> None:
         batch.add_column(sa.Column("metadata", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("channels", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("rate_limit", sa.Integer(), nullable=True))
-        batch.create_unique_constraint("uq_endpoints_app_id_uid", ["app_id", "uid"])
+    # A unique index, not a constraint: SQLite adds it without rebuilding the table,
+    # which other tables' foreign keys point at.
+    op.create_index("ix_endpoints_app_id_uid", "endpoints", ["app_id", "uid"], unique=True)
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("channels", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("tags", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
+    # recreate="never": SQLite drops the columns in place (ALTER TABLE … DROP COLUMN)
+    # rather than rebuilding tables that other tables' foreign keys point at.
+    op.drop_index("ix_endpoints_app_id_uid", table_name="endpoints")
+    with op.batch_alter_table("messages", recreate="never") as batch:
         batch.drop_column("tags")
         batch.drop_column("channels")
-    with op.batch_alter_table("endpoints") as batch:
-        batch.drop_constraint("uq_endpoints_app_id_uid", type_="unique")
+    with op.batch_alter_table("endpoints", recreate="never") as batch:
         for name in ("rate_limit", "channels", "metadata", "uid", "payload_format"):
             batch.drop_column(name)
-    with op.batch_alter_table("applications") as batch:
+    with op.batch_alter_table("applications", recreate="never") as batch:
         for name in ("deleted_at", "updated_at", "rate_limit", "metadata"):
             batch.drop_column(name)
