@@ -21,6 +21,7 @@ from hookline.runtime.upstream import Upstream
 from hookline.runtime.wakeup import CallWatch, LocalWakeup
 from hookline.runtime.worker import DeliveryWorker
 from hookline.services.accounts import AccountService
+from hookline.services.applications import ApplicationService
 from hookline.services.calls import CallService, RunnerLink
 from hookline.services.catalog import CatalogService
 from hookline.services.common import Context
@@ -38,6 +39,7 @@ from hookline.sources.runner import SourceRunner
 from hookline.store import migrate
 from hookline.store.accounts import AccountRepository
 from hookline.store.apis import ApiRepository
+from hookline.store.applications import ApplicationRepository
 from hookline.store.backlog import BacklogRepository
 from hookline.store.call_events import CallEventRepository
 from hookline.store.call_runs import RunRepository
@@ -159,6 +161,7 @@ class System:
     metrics: Metrics
     accounts: AccountService
     webhooks: WebhookService
+    applications: ApplicationService
     events: EventService
     deliveries: DeliveryService
     catalog: CatalogService
@@ -230,6 +233,7 @@ class System:
             webhooks=WebhookService(
                 endpoint_repo, ctx, settings.allow_networks, settings.delivery_timeout
             ),
+            applications=ApplicationService(ApplicationRepository(db), ctx),
             events=events,
             deliveries=DeliveryService(
                 delivery_repo,

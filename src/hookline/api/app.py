@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline import __version__
-from hookline.api import errors
+from hookline.api import errors, svix
 from hookline.api.guard import InputGuard
 from hookline.api.idempotency import IdempotentPosts
 from hookline.api.openapi import HooklineAPI, serve_docs
@@ -15,6 +15,7 @@ from hookline.api.responses import JSON
 from hookline.api.routes import (
     accounts,
     apis,
+    applications,
     call_shapes,
     calls,
     deliveries,
@@ -42,6 +43,7 @@ def create_app(sys: System) -> FastAPI:
     for module in (
         system,
         accounts,
+        applications,
         webhooks,
         events,
         apis,
@@ -54,6 +56,8 @@ def create_app(sys: System) -> FastAPI:
         sources,
     ):
         app.include_router(module.router)
+    for router in svix.ROUTERS:
+        app.include_router(router)
     serve_docs(app)
     # The last added runs outermost: request id, body limit, input guard, then the
     # idempotency of POSTs, which so only ever stores requests that passed the guard.

@@ -20,6 +20,8 @@ from starlette.responses import Response
 from hookline import errors
 from hookline.api.limits import Refusal
 from hookline.api.responses import JSON
+from hookline.api.svix import wire
+from hookline.api.svix.wire import NotSupported
 
 log = logging.getLogger("hookline.api")
 
@@ -34,6 +36,7 @@ STATUS: dict[type[errors.HooklineError], int] = {
     errors.SecretsUnreadable: 503,
     errors.PaymentRequired: 402,
     errors.QuotaExceeded: 429,
+    NotSupported: 501,
 }
 
 
@@ -59,7 +62,7 @@ def status_for(exc: errors.HooklineError) -> int:
     return 500
 
 
-async def _hookline(_req: Request, exc: Exception) -> Response:
+async def _hookline(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.HooklineError)
     status = status_for(exc)
     if isinstance(exc, errors.StoreUnavailable):
@@ -67,16 +70,26 @@ async def _hookline(_req: Request, exc: Exception) -> Response:
         log.warning("%s: %s", exc.code, exc.__cause__ or exc)
     elif status >= 500:
         log.warning("%s: %s", exc.code, exc, exc_info=exc.__cause__)
+    if wire.is_svix(req.url.path):
+        return wire.refusal(status, exc.code, exc.message, _headers(status))
     if exc.details is not None:
         return error_response(status, exc.message, exc.code, details=exc.details)
     return error_response(status, exc.message, exc.code)
 
 
-async def _validation(_req: Request, exc: Exception) -> Response:
+def _headers(status: int) -> dict[str, str]:
+    return {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+
+
+async def _validation(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
     if any(p.get("type") == "json_invalid" for p in problems):
+        if wire.is_svix(req.url.path):
+            return wire.error(400, "invalid_json", "the body is not valid JSON")
         return error_response(400, "the body is not valid JSON", "invalid_json")
+    if wire.is_svix(req.url.path):
+        return wire.validation_error(problems)
     details = [
         {"loc": [str(part) for part in p.get("loc", ())], "message": p.get("msg", "")}
         for p in problems
@@ -99,6 +112,10 @@ async def _http(req: Request, exc: Exception) -> Response:
     allowed = allowed_methods(req) if exc.status_code == 405 else []
     if allowed:  # else Starlette's own Allow stands (a route outside the document)
         headers["Allow"] = ", ".join(allowed)
+    if wire.is_svix(req.url.path):
+        return wire.error(
+            exc.status_code, codes.get(exc.status_code, "http_error"), message, headers
+        )
     return error_response(
         exc.status_code, message, codes.get(exc.status_code, "http_error"), headers
     )
@@ -124,13 +141,17 @@ def _template(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
 
 
-async def _refusal(_req: Request, exc: Exception) -> Response:
+async def _refusal(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refusal)
+    if wire.is_svix(req.url.path):
+        return wire.refusal(exc.problem.status, exc.problem.code, exc.problem.message)
     return error_response(exc.problem.status, exc.problem.message, exc.problem.code)
 
 
-async def _unexpected(_req: Request, exc: Exception) -> Response:
+async def _unexpected(req: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
+    if wire.is_svix(req.url.path):
+        return wire.error(500, "internal_error", "internal error")
     return error_response(500, "internal error", "internal_error")
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.api import errors
+from hookline.api.svix import wire
 from hookline.errors import HooklineError
 from hookline.services.idempotent_requests import fingerprint
 from hookline.system import System
@@ -52,7 +53,11 @@ class IdempotentPosts:
             replay = await service.begin(owner, key, request_print)
         except HooklineError as exc:
             status = errors.status_for(exc)
-            await errors.error_response(status, exc.message, exc.code)(scope, receive, send)
+            if wire.is_svix(scope["path"]):
+                answer = wire.refusal(status, exc.code, exc.message)
+            else:
+                answer = errors.error_response(status, exc.message, exc.code)
+            await answer(scope, receive, send)
             return
         if replay is not None:
             raw = [(REPLAYED_HEADER, b"true"), (b"content-length", b"%d" % len(replay.body))]
@@ -102,7 +107,8 @@ def _covered(scope: Scope) -> bool:
     if scope["type"] != "http" or scope["method"] != "POST":
         return False
     path: str = scope["path"]
-    return path.startswith("/v1/") and not path.startswith(EXEMPT_PREFIXES)
+    # /api/v1/ is the Svix-compatible API, whose SDKs send a key with every POST.
+    return path.startswith(("/v1/", "/api/v1/")) and not path.startswith(EXEMPT_PREFIXES)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

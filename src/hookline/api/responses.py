@@ -15,6 +15,7 @@ from hookline.domain.models import (
     MASK,
     Account,
     ApiKey,
+    Application,
     Attempt,
     Delivery,
     DeliveryStatus,
@@ -120,6 +121,8 @@ def webhook_out(e: Endpoint, *, secret: bool = False) -> dict[str, Any]:
         "secret_headers": list(e.secret_headers),
         "rules": list(e.rules) if e.rules is not None else [],
         "mode": e.mode.value,
+        "application_id": e.app_id,
+        "payload_format": e.payload_format.value,
         "failure_count": e.failure_count,
         "last_failure_at": ts(e.last_failure_at),
         "created_at": ts(e.created_at),
@@ -133,6 +136,19 @@ def webhook_out(e: Endpoint, *, secret: bool = False) -> dict[str, Any]:
     if secret:
         out["secret"] = e.secret
     return out
+
+
+def application_out(a: Application) -> dict[str, Any]:
+    return {
+        "application_id": a.id,
+        "object": "application",
+        "uid": a.uid,
+        "name": a.name,
+        "metadata": a.metadata,
+        "rate_limit": a.rate_limit,
+        "created_at": ts(a.created_at),
+        "updated_at": ts(a.updated_at),
+    }
 
 
 def event_out(m: Message) -> dict[str, Any]:

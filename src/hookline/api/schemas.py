@@ -24,6 +24,15 @@ HeaderName = Annotated[str, Field(max_length=64)]
 HeaderValue = Annotated[str, Field(max_length=1024)]
 Events = Annotated[list[Pattern] | None, Field(max_length=MAX_EVENT_PATTERNS)]
 Headers = Annotated[dict[HeaderName, HeaderValue] | None, Field(max_length=MAX_HEADERS)]
+AppRef = Annotated[
+    str | None,
+    Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="an application's id or uid; the default application when absent",
+    ),
+]
 RetryPolicyDoc = Annotated[dict[str, Any] | None, Field(max_length=8)]
 RateLimit = Annotated[
     float | None,
@@ -111,6 +120,11 @@ class WebhookCreate(Strict):
         default="unordered", description="fifo: one delivery at a time, in publish order"
     )
     timeout: Timeout = None
+    application: AppRef = None
+    payload_format: Literal["envelope", "raw"] = Field(
+        default="envelope",
+        description="envelope: Hookline's event envelope; raw: the event's data alone",
+    )
     mode: Literal["push", "listen"] = Field(
         default="push",
         description="listen: deliveries wait for `hookline listen` to stream them; "
@@ -132,6 +146,7 @@ class WebhookUpdate(Strict):
     description: str | None = Field(default=None, max_length=1000)
     headers: Headers = None
     active: bool | None = None
+    payload_format: Literal["envelope", "raw"] | None = None
     send_traceparent: bool | None = None
     secret_headers: list[str] | None = Field(default=None, max_length=32)
     rules: list[Any] | None = None
@@ -149,6 +164,24 @@ class EventCreate(Strict):
     type: str = Field(min_length=1, max_length=255)
     data: Any = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    application: AppRef = None
+
+
+Metadata = Annotated[dict[Annotated[str, Field(max_length=256)], str] | None, Field(max_length=50)]
+
+
+class ApplicationCreate(Strict):
+    name: str = Field(min_length=1, max_length=256)
+    uid: str | None = Field(default=None, min_length=1, max_length=256)
+    metadata: Metadata = None
+    rate_limit: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class ApplicationUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=256)
+    uid: str | None = Field(default=None, min_length=1, max_length=256)
+    metadata: Metadata = None
+    rate_limit: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class EventBatch(Strict):

@@ -83,6 +83,8 @@ class Webhook(BaseModel):
     signature: SignatureOut
     headers: dict[str, str]
     mode: Literal["push", "listen"]
+    application_id: str
+    payload_format: Literal["envelope", "raw"]
     secret_headers: list[str] = Field(description="custom headers whose values are masked")
     rules: list[dict[str, Any]] = Field(description="trigger rules; all must match")
     failure_count: int
@@ -98,6 +100,17 @@ class Webhook(BaseModel):
     circuit: Literal["closed", "open", "half_open"] = Field(
         description="open: paused after most recent attempts failed; half_open: probing"
     )
+
+
+class Application(BaseModel):
+    application_id: str
+    object: Literal["application"]
+    uid: str | None
+    name: str
+    metadata: dict[str, str]
+    rate_limit: int | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class WebhookCreated(Webhook):

@@ -48,6 +48,14 @@ class Circuit(StrEnum):
     HALF_OPEN = "half_open"
 
 
+class PayloadFormat(StrEnum):
+    """What a delivery's body is: Hookline's event envelope around the data, or the
+    data itself (as Svix sends it)."""
+
+    ENVELOPE = "envelope"
+    RAW = "raw"
+
+
 class Trigger(StrEnum):
     SCHEDULED = "scheduled"
     MANUAL = "manual"
@@ -68,6 +76,20 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A group of endpoints; events are published to one application's endpoints."""
+
+    id: str
+    account_id: str
+    uid: str | None
+    name: str
+    metadata: dict[str, str]
+    rate_limit: int | None
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +130,12 @@ class Endpoint:
     ordering: Ordering = Ordering.UNORDERED
     timeout: float | None = None
     circuit: Circuit = Circuit.CLOSED
+    payload_format: PayloadFormat = PayloadFormat.ENVELOPE
+    # Unique within the application when set (the Svix API addresses endpoints by it).
+    uid: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    # Only messages in one of these channels; None: every message.
+    channels: tuple[str, ...] | None = None
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The current secret, plus the previous one while its grace period lasts."""
@@ -131,6 +159,8 @@ class Message:
     created_at: datetime
     # W3C traceparent of the publish, when it was traced; delivery spans link to it.
     trace_context: str | None = None
+    channels: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,26 @@ class DeliveryService:
         self.ctx.notifier.notify()
         return delivery
 
+    async def attempts_page(
+        self,
+        account_id: str,
+        *,
+        endpoint_id: str | None = None,
+        message_id: str | None = None,
+        succeeded: bool | None = None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[Attempt]:
+        """Attempts of one webhook and/or one event, newest first."""
+        return await self.queries.attempts_page(
+            account_id,
+            endpoint_id=endpoint_id,
+            message_id=message_id,
+            succeeded=succeeded,
+            cursor=cursor,
+            limit=limit,
+        )
+
     async def attempt(self, account_id: str, attempt_id: str) -> tuple[Attempt, Endpoint]:
         """One attempt with the exact request it sent, and the webhook it went to (whose
         secret headers are masked when shown)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +20,12 @@ from hookline.services.routing import RuleBook, parse_data
 from hookline.store.accounts import AccountRepository
 from hookline.store.deliveries import DeliveryRepository
 from hookline.store.event_types import TypeState
-from hookline.store.messages import AlsoInTransaction, MessageRepository, StaleCatalog
+from hookline.store.messages import (
+    AlsoInTransaction,
+    MessageFilters,
+    MessageRepository,
+    StaleCatalog,
+)
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_BATCH = 500
@@ -98,6 +104,9 @@ class EventService:
         *,
         also: AlsoInTransaction | None = None,
         max_batch: int = MAX_BATCH,
+        app_id: str | None = None,
+        channels: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
     ) -> list[Published]:
         """Publish several events in one transaction: all are accepted, or none.
 
@@ -126,9 +135,12 @@ class EventService:
                     f"{where}idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
                     code="invalid_idempotency_key",
                 )
-        app_id = self._default_app.get(account_id)
+        if app_id is None:
+            app_id = self._default_app.get(account_id)
         if app_id is None:
             app_id = self._default_app[account_id] = await self.accounts.default_app_id(account_id)
+        channels = _labels(channels, "channels")
+        tags = _labels(tags, "tags")
         data = _Data(events)
         names = [e.event_type for e in events]
         for _ in range(MAX_CATALOG_RETRIES):
@@ -149,6 +161,8 @@ class EventService:
                     idempotency_key=e.idempotency_key,
                     created_at=now,
                     trace_context=trace_context,
+                    channels=channels,
+                    tags=tags,
                 )
                 for e in events
             ]
@@ -216,8 +230,36 @@ class EventService:
         return EventDetail(message=message, deliveries=deliveries, attempts=attempts)
 
     async def list_page(
-        self, account_id: str, *, event_type: str | None, cursor: str | None, limit: int
+        self,
+        account_id: str,
+        *,
+        event_type: str | None,
+        cursor: str | None,
+        limit: int,
+        app_id: str | None = None,
+        filters: MessageFilters | None = None,
     ) -> Page[Message]:
         return await self.messages.list_page(
-            account_id, event_type=event_type, cursor=cursor, limit=limit
+            account_id,
+            event_type=event_type,
+            cursor=cursor,
+            limit=limit,
+            app_id=app_id,
+            filters=filters,
         )
+
+
+MAX_LABELS = 10
+_LABEL = re.compile(r"[a-zA-Z0-9\-_.:]{1,128}")
+
+
+def _labels(values: Sequence[str] | None, what: str) -> tuple[str, ...] | None:
+    """Channels or tags: at most 10 short names each, kept in order without repeats."""
+    if values is None:
+        return None
+    if len(values) > MAX_LABELS or not all(_LABEL.fullmatch(v) for v in values):
+        raise InvalidInput(
+            f"{what}: at most {MAX_LABELS}, each 1 to 128 letters, digits, '-', '_', '.' or ':'",
+            code=f"invalid_{what}",
+        )
+    return tuple(dict.fromkeys(values)) or None

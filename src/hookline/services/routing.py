@@ -145,6 +145,10 @@ class RuleBook:
                     current += versions.get(ep.id) == ep.updated_at
                 if not subscribes(ep.event_types, message.event_type):
                     continue
+                if ep.channels is not None and not (
+                    message.channels and set(ep.channels) & set(message.channels)
+                ):
+                    continue
                 if ep.rules is not None:
                     if versions.get(ep.id) == ep.updated_at:
                         if ep.id not in matched:

@@ -11,7 +11,14 @@ from typing import Any
 
 from hookline.domain import control, egress, operational
 from hookline.domain.matching import is_valid_pattern
-from hookline.domain.models import DeliveryMode, Endpoint, EndpointStatus, Ordering, Page
+from hookline.domain.models import (
+    DeliveryMode,
+    Endpoint,
+    EndpointStatus,
+    Ordering,
+    Page,
+    PayloadFormat,
+)
 from hookline.domain.retry import InvalidRetryPolicy, RetryPolicy
 from hookline.domain.rules import InvalidRules, compile_rules
 from hookline.domain.signing import (
@@ -23,13 +30,16 @@ from hookline.domain.signing import (
     secret_problem,
 )
 from hookline.errors import Conflict, InvalidInput, NotFound
+from hookline.services.applications import check_metadata, check_uid
 from hookline.services.common import Context
+from hookline.store.applications import UidTaken
 from hookline.store.endpoints import EndpointRepository
 
 MAX_URL_LENGTH = 2048
 MAX_EVENT_PATTERNS = 256
 MAX_HEADERS = 32
 ROTATION_GRACE = timedelta(hours=24)
+MAX_ROTATION_GRACE = timedelta(days=7)
 RESERVED_HEADERS = frozenset(
     {
         "host",
@@ -41,10 +51,14 @@ RESERVED_HEADERS = frozenset(
         "webhook-id",
         "webhook-timestamp",
         "webhook-signature",
+        "svix-id",
+        "svix-timestamp",
+        "svix-signature",
     }
 )
 # Visible ASCII, spaces and tabs: what every HTTP stack sends and receives unchanged.
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]{0,1024}")
+_CHANNEL = re.compile(r"[a-zA-Z0-9\-_.:]{1,128}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +80,11 @@ class WebhookSpec:
     rate_limit: float | None = None
     ordering: Ordering = Ordering.UNORDERED
     timeout: float | None = None
+    payload_format: PayloadFormat = PayloadFormat.ENVELOPE
+    uid: str | None = None
+    metadata: Mapping[str, str] | None = None
+    channels: Sequence[str] | None = None
+    active: bool = True
 
 
 class WebhookService:
@@ -112,8 +131,28 @@ class WebhookService:
             rate_limit=self._rate_limit(spec.rate_limit),
             ordering=spec.ordering,
             timeout=self._timeout(spec.timeout),
+            payload_format=spec.payload_format,
+            uid=self._uid(spec.uid),
+            metadata=check_metadata(spec.metadata),
+            channels=self._channels(spec.channels),
         )
-        await self.repo.insert(endpoint)
+        if not spec.active:
+            endpoint = dataclasses.replace(
+                endpoint, status=EndpointStatus.DISABLED, disabled_reason="manual"
+            )
+        try:
+            await self.repo.insert(endpoint)
+        except UidTaken:
+            raise self._uid_taken(endpoint.uid) from None
+        return endpoint
+
+    async def find(self, account_id: str, app_id: str, id_or_uid: str) -> Endpoint:
+        """A webhook of this application, by id or else by uid."""
+        endpoint = await self.repo.get(account_id, id_or_uid)
+        if endpoint is None or endpoint.app_id != app_id:
+            endpoint = await self.repo.find_by_uid(account_id, app_id, id_or_uid)
+        if endpoint is None or endpoint.status is EndpointStatus.DELETED:
+            raise NotFound("webhook")
         return endpoint
 
     async def get(self, account_id: str, webhook_id: str) -> Endpoint:
@@ -123,10 +162,20 @@ class WebhookService:
         return endpoint
 
     async def list_page(
-        self, account_id: str, *, cursor: str | None, limit: int, include_deleted: bool = False
+        self,
+        account_id: str,
+        *,
+        cursor: str | None,
+        limit: int,
+        include_deleted: bool = False,
+        app_id: str | None = None,
     ) -> Page[Endpoint]:
         return await self.repo.list_page(
-            account_id, cursor=cursor, limit=limit, include_deleted=include_deleted
+            account_id,
+            cursor=cursor,
+            limit=limit,
+            include_deleted=include_deleted,
+            app_id=app_id,
         )
 
     async def update(
@@ -164,6 +213,14 @@ class WebhookService:
             new |= {"scheme": scheme, "signature_header": header}
         if "headers" in changes:
             new["headers"] = self._headers(changes["headers"], header)
+        if changes.get("payload_format") is not None:
+            new["payload_format"] = PayloadFormat(changes["payload_format"])
+        if "uid" in changes:
+            new["uid"] = self._uid(changes["uid"])
+        if "metadata" in changes:
+            new["metadata"] = check_metadata(changes["metadata"])
+        if "channels" in changes:
+            new["channels"] = self._channels(changes["channels"])
         if changes.get("send_traceparent") is not None:
             new["send_traceparent"] = bool(changes["send_traceparent"])
         if "secret_headers" in changes or "headers" in changes:
@@ -200,7 +257,10 @@ class WebhookService:
                     updated.updated_at,
                 )
             )
-        due = await self.repo.replace(updated, announce=announce, new_id=self.ctx.new_id)
+        try:
+            due = await self.repo.replace(updated, announce=announce, new_id=self.ctx.new_id)
+        except UidTaken:
+            raise self._uid_taken(updated.uid) from None
         if enabled or due:
             # Deliveries queued before it was disabled are due again (held ones are not:
             # they wait for a recover), and so are any operational deliveries.
@@ -219,10 +279,14 @@ class WebhookService:
         webhook_id: str,
         secret: str | None,
         kind: KeyType | None = None,
+        grace: timedelta = ROTATION_GRACE,
     ) -> Endpoint:
-        """A new current secret; the old one keeps signing alongside for 24 hours. With
-        no secret given, a new one of ``kind`` is generated (default: the current one's
-        kind), so an Ed25519 webhook stays Ed25519 and ``kind`` switches it."""
+        """A new current secret; the old one keeps signing alongside for ``grace``
+        (24 hours unless given). With no secret given, a new one of ``kind`` is generated
+        (default: the current one's kind), so an Ed25519 webhook stays Ed25519 and
+        ``kind`` switches it."""
+        if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
+            raise InvalidInput("the grace period is 0 s to 7 days", code="invalid_grace_period")
         current = await self.get(account_id, webhook_id)
         if current.status is EndpointStatus.DELETED:
             raise Conflict("a deleted webhook cannot be changed", code="webhook_deleted")
@@ -232,13 +296,35 @@ class WebhookService:
             current,
             secret=self._secret(secret, current.scheme),
             previous_secret=current.secret,
-            previous_secret_expires_at=now + ROTATION_GRACE,
+            previous_secret_expires_at=now + grace,
             updated_at=now,
         )
         await self.repo.replace(updated)
         return updated
 
     # -- validation --------------------------------------------------------------------
+
+    @staticmethod
+    def _uid(uid: str | None) -> str | None:
+        uid = check_uid(uid, "webhook")
+        if uid is not None and uid.startswith("ep_"):
+            raise InvalidInput(f"uid {uid!r} is reserved", code="invalid_uid")
+        return uid
+
+    @staticmethod
+    def _uid_taken(uid: str | None) -> Conflict:
+        return Conflict(f"a webhook with uid {uid!r} exists", code="webhook_uid_taken")
+
+    @staticmethod
+    def _channels(channels: Sequence[str] | None) -> tuple[str, ...] | None:
+        if channels is None:
+            return None
+        if len(channels) > 10 or not all(_CHANNEL.fullmatch(c) for c in channels):
+            raise InvalidInput(
+                "channels: at most 10, each 1 to 128 letters, digits, '-', '_', '.' or ':'",
+                code="invalid_channels",
+            )
+        return tuple(dict.fromkeys(channels)) or None
 
     def _target(self, url: str, mode: DeliveryMode) -> str:
         # A listen webhook is never sent to by Hookline: its URL only names where the

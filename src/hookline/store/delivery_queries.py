@@ -57,6 +57,37 @@ class DeliveryQueries:
             )
             return int(n.scalar_one())
 
+    async def attempts_page(
+        self,
+        account_id: str,
+        *,
+        endpoint_id: str | None,
+        message_id: str | None,
+        succeeded: bool | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[Attempt]:
+        """Attempts of the account, newest first, of one endpoint and/or one message;
+        only those answered 2xx (``succeeded``) or only the others."""
+        stmt = (
+            sa.select(attempts)
+            .join(deliveries, deliveries.c.id == attempts.c.delivery_id)
+            .where(deliveries.c.account_id == account_id)
+        )
+        if endpoint_id is not None:
+            stmt = stmt.where(attempts.c.endpoint_id == endpoint_id)
+        if message_id is not None:
+            stmt = stmt.where(attempts.c.message_id == message_id)
+        ok = attempts.c.status_code.between(200, 299)
+        if succeeded is True:
+            stmt = stmt.where(ok)
+        elif succeeded is False:
+            stmt = stmt.where(sa.or_(attempts.c.status_code.is_(None), sa.not_(ok)))
+        async with self.db.read() as conn:
+            return await fetch_page(
+                conn, stmt, attempts.c.id, cursor=cursor, limit=limit, convert=attempt_from_row
+            )
+
     async def stats(self, account_id: str, f: DeliveryFilter) -> WebhookStats:
         """Deliveries of one webhook by status, and its attempts' response times, within
         the filter's window."""

@@ -16,10 +16,12 @@ from hookline.domain.models import (
     EndpointStatus,
     Ordering,
     Page,
+    PayloadFormat,
 )
 from hookline.domain.operational import OperationalEvent
 from hookline.domain.signing import Scheme
 from hookline.store.accounts import DEFAULT_APP_UID
+from hookline.store.applications import UidTaken
 from hookline.store.database import Database
 from hookline.store.fanout import publish_operational
 from hookline.store.pagination import fetch_page
@@ -35,6 +37,7 @@ def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
 
     event_types = col("event_types")
     rules = col("rules")
+    channels = col("channels")
     return Endpoint(
         id=col("id"),
         account_id=col("account_id"),
@@ -64,6 +67,10 @@ def endpoint_from_row(row: Any, prefix: str = "") -> Endpoint:
         ordering=Ordering(col("ordering")),
         timeout=col("timeout"),
         circuit=Circuit(col("circuit")),
+        payload_format=PayloadFormat(col("payload_format")),
+        uid=col("uid"),
+        metadata=dict(col("metadata") or {}),
+        channels=tuple(channels) if channels is not None else None,
     )
 
 
@@ -103,6 +110,10 @@ def endpoint_values(ep: Endpoint) -> dict[str, Any]:
         "timeout": ep.timeout,
         "circuit": ep.circuit.value,
         "controlled": needs_control(ep) or ep.circuit is not Circuit.CLOSED,
+        "payload_format": ep.payload_format.value,
+        "uid": ep.uid,
+        "metadata": ep.metadata or None,
+        "channels": list(ep.channels) if ep.channels is not None else None,
     }
 
 
@@ -111,8 +122,11 @@ class EndpointRepository:
         self.db = db
 
     async def insert(self, endpoint: Endpoint) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(endpoints.insert().values(**endpoint_values(endpoint)))
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(endpoints.insert().values(**endpoint_values(endpoint)))
+        except sa.exc.IntegrityError:
+            raise UidTaken from None
 
     async def get(self, account_id: str, endpoint_id: str) -> Endpoint | None:
         async with self.db.read() as conn:
@@ -126,15 +140,23 @@ class EndpointRepository:
         return endpoint_from_row(row) if row else None
 
     async def list_page(
-        self, account_id: str, *, cursor: str | None, limit: int, include_deleted: bool
+        self,
+        account_id: str,
+        *,
+        cursor: str | None,
+        limit: int,
+        include_deleted: bool,
+        app_id: str | None = None,
     ) -> Page[Endpoint]:
-        # Only the default application's: the gateway keeps call-result endpoints in
-        # an application of its own.
-        default_app = sa.select(applications.c.id).where(
+        # One application's; the default one unless named. The gateway keeps
+        # call-result endpoints in an application of its own, never listed here.
+        apps: Any = sa.select(applications.c.id).where(
             applications.c.account_id == account_id, applications.c.uid == DEFAULT_APP_UID
         )
+        if app_id is not None:
+            apps = [app_id]
         stmt = sa.select(endpoints).where(
-            endpoints.c.account_id == account_id, endpoints.c.app_id.in_(default_app)
+            endpoints.c.account_id == account_id, endpoints.c.app_id.in_(apps)
         )
         if not include_deleted:
             stmt = stmt.where(endpoints.c.status != EndpointStatus.DELETED.value)
@@ -167,17 +189,36 @@ class EndpointRepository:
             values["controlled"] = sa.or_(
                 endpoints.c.circuit != Circuit.CLOSED.value, endpoints.c.send_after.is_not(None)
             )
-        async with self.db.write() as conn:
-            await conn.execute(
-                endpoints.update()
-                .where(endpoints.c.id == endpoint.id, endpoints.c.account_id == endpoint.account_id)
-                .values(**values)
-            )
-            if announce and new_id is not None:
-                return await publish_operational(
-                    conn, announce, now=endpoint.updated_at, new_id=new_id
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(
+                    endpoints.update()
+                    .where(
+                        endpoints.c.id == endpoint.id,
+                        endpoints.c.account_id == endpoint.account_id,
+                    )
+                    .values(**values)
                 )
+                if announce and new_id is not None:
+                    return await publish_operational(
+                        conn, announce, now=endpoint.updated_at, new_id=new_id
+                    )
+        except sa.exc.IntegrityError:
+            raise UidTaken from None
         return 0
+
+    async def find_by_uid(self, account_id: str, app_id: str, uid: str) -> Endpoint | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(endpoints).where(
+                        endpoints.c.account_id == account_id,
+                        endpoints.c.app_id == app_id,
+                        endpoints.c.uid == uid,
+                    )
+                )
+            ).first()
+        return endpoint_from_row(row) if row else None
 
     async def rules_of(self, endpoint_ids: list[str]) -> dict[str, tuple[datetime, Any]]:
         """The rule documents of these endpoints, with the ``updated_at`` they go with."""
@@ -195,7 +236,8 @@ class EndpointRepository:
             await conn.execute(
                 endpoints.update()
                 .where(endpoints.c.id == endpoint_id, endpoints.c.account_id == account_id)
-                .values(status=EndpointStatus.DELETED.value, updated_at=now)
+                # A deleted webhook gives up its uid, so it can name a new one.
+                .values(status=EndpointStatus.DELETED.value, uid=None, updated_at=now)
             )
             await conn.execute(
                 deliveries.update()

@@ -48,6 +48,8 @@ def message_row(m: Message) -> dict[str, Any]:
         "idempotency_key": m.idempotency_key,
         "created_at": m.created_at,
         "trace_context": m.trace_context,
+        "channels": list(m.channels) if m.channels is not None else None,
+        "tags": list(m.tags) if m.tags is not None else None,
     }
 
 

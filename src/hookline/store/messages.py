@@ -37,6 +37,8 @@ def message_from_row(row: Any) -> Message:
         idempotency_key=row.idempotency_key,
         created_at=row.created_at,
         trace_context=row.trace_context,
+        channels=tuple(row.channels) if row.channels is not None else None,
+        tags=tuple(row.tags) if row.tags is not None else None,
     )
 
 
@@ -48,6 +50,30 @@ class _PublishRequest:
     idempotency_expires_at: datetime
     answer: asyncio.Future[list[Published]]
     type_versions: Mapping[str, int | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilters:
+    event_types: Sequence[str] = ()
+    channel: str | None = None
+    tag: str | None = None
+    before: datetime | None = None
+    after: datetime | None = None
+
+    def apply(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        if self.event_types:
+            stmt = stmt.where(messages.c.event_type.in_(list(self.event_types)))
+        # Channels and tags are short JSON lists of names without quotes: a quoted
+        # name found in the list's text is in the list.
+        for column, name in ((messages.c.channels, self.channel), (messages.c.tags, self.tag)):
+            if name is not None:
+                quoted = '"' + name.replace("\\", "\\\\").replace("_", "\\_") + '"'
+                stmt = stmt.where(sa.cast(column, sa.Text).like(f"%{quoted}%", escape="\\"))
+        if self.before is not None:
+            stmt = stmt.where(messages.c.created_at < self.before)
+        if self.after is not None:
+            stmt = stmt.where(messages.c.created_at > self.after)
+        return stmt
 
 
 class StaleCatalog(Exception):
@@ -323,11 +349,22 @@ class MessageRepository:
         return message_from_row(row) if row else None
 
     async def list_page(
-        self, account_id: str, *, event_type: str | None, cursor: str | None, limit: int
+        self,
+        account_id: str,
+        *,
+        event_type: str | None,
+        cursor: str | None,
+        limit: int,
+        app_id: str | None = None,
+        filters: MessageFilters | None = None,
     ) -> Page[Message]:
         stmt = sa.select(messages).where(messages.c.account_id == account_id)
         if event_type:
             stmt = stmt.where(messages.c.event_type == event_type)
+        if app_id is not None:
+            stmt = stmt.where(messages.c.app_id == app_id)
+        if filters is not None:
+            stmt = filters.apply(stmt)
         async with self.db.read() as conn:
             return await fetch_page(
                 conn, stmt, messages.c.id, cursor=cursor, limit=limit, convert=message_from_row

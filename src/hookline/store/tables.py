@@ -517,3 +517,31 @@ source_notifications = sa.Table(
     sa.PrimaryKeyConstraint("source_id", "ref"),
     sa.Index(None, "source_id", "block_number"),
 )
+
+
+_new: sa.Column[Any]
+# -- applications as a resource, and the Svix-compatible API -------------------------------
+
+for _new in (
+    sa.Column("metadata", sa.JSON(none_as_null=True)),  # string to string, the caller's
+    sa.Column("rate_limit", sa.Integer()),  # stored and shown; not enforced
+    _time("updated_at", nullable=True),  # NULL: never changed since created_at
+    # Deleted applications keep their row (their events and webhooks refer to it) and
+    # give up their uid, so it can name a new one.
+    _time("deleted_at", nullable=True),
+):
+    applications.append_column(_new)
+for _new in (
+    # envelope: Hookline's event envelope; raw: the payload itself, as Svix sends it.
+    sa.Column("payload_format", sa.String(16), nullable=False, server_default="envelope"),
+    sa.Column("uid", sa.String(256)),  # unique within the application
+    sa.Column("metadata", sa.JSON(none_as_null=True)),
+    sa.Column("channels", sa.JSON(none_as_null=True)),  # NULL: every channel
+):
+    endpoints.append_column(_new)
+sa.Index(None, endpoints.c.app_id, endpoints.c.uid, unique=True)
+for _new in (
+    sa.Column("channels", sa.JSON(none_as_null=True)),
+    sa.Column("tags", sa.JSON(none_as_null=True)),
+):
+    messages.append_column(_new)

@@ -14,12 +14,19 @@ from hookline.api.openapi import errors
 from hookline.api.responses import JSON
 from hookline.api.schemas import EventBatch, EventCreate
 from hookline.domain.models import Published
+from hookline.errors import InvalidInput
 from hookline.services.events import EventInput
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.post("/events", status_code=202, response_class=JSON, response_model=shapes.Published)
+@router.post(
+    "/events",
+    status_code=202,
+    response_class=JSON,
+    response_model=shapes.Published,
+    responses=errors(404),
+)
 async def publish_event(
     body: EventCreate,
     account: AccountDep,
@@ -39,6 +46,9 @@ async def publish_event(
                 has_data=True,
             )
         ],
+        app_id=await sys.applications.app_id(account, body.application)
+        if body.application
+        else None,
     )
     if published.created:
         sys.metrics.events_published.inc()
@@ -51,15 +61,22 @@ async def publish_event(
     status_code=202,
     response_class=JSON,
     response_model=shapes.Items[shapes.Published],
+    responses=errors(404),
 )
 async def publish_events(body: EventBatch, account: AccountDep, sys: SystemDep) -> Any:
-    """Accept up to 500 events in one transaction: all of them, or none."""
+    """Accept up to 500 events in one transaction: all of them, or none. They go to one
+    application: the one they all name, or the default one."""
+    named = {e.application for e in body.events}
+    if len(named) > 1:
+        raise InvalidInput("the events of a batch go to one application", code="invalid_batch")
+    (application,) = named
     published = await sys.events.publish_batch(
         account,
         [
             EventInput(e.type, orjson.dumps(e.data), e.idempotency_key, data=e.data, has_data=True)
             for e in body.events
         ],
+        app_id=await sys.applications.app_id(account, application) if application else None,
     )
     created = [p for p in published if p.created]
     sys.metrics.events_published.inc(len(created))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from hookline.api import responses as out
 from hookline.api import shapes
@@ -12,20 +12,26 @@ from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
 from hookline.api.responses import JSON
 from hookline.api.schemas import SecretRotate, WebhookCreate, WebhookUpdate
-from hookline.domain.models import DeliveryMode, DeliveryStatus, Ordering
+from hookline.domain.models import DeliveryMode, DeliveryStatus, Ordering, PayloadFormat
 from hookline.domain.signing import KeyType, Scheme
 from hookline.services.webhooks import WebhookSpec
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-@router.post("", status_code=201, response_class=JSON, response_model=shapes.WebhookCreated)
+@router.post(
+    "",
+    status_code=201,
+    response_class=JSON,
+    response_model=shapes.WebhookCreated,
+    responses=errors(404),
+)
 async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDep) -> Any:
     """Register a webhook. The secret (given or generated) is returned in this answer."""
     sig = body.signature
     endpoint = await sys.webhooks.create(
         account,
-        await sys.accounts.default_app_id(account),
+        await sys.applications.app_id(account, body.application),
         WebhookSpec(
             url=body.callback_url or "",
             secret=body.secret,
@@ -43,21 +49,30 @@ async def create_webhook(body: WebhookCreate, account: AccountDep, sys: SystemDe
             rate_limit=body.rate_limit,
             ordering=Ordering(body.ordering),
             timeout=body.timeout,
+            payload_format=PayloadFormat(body.payload_format),
         ),
     )
     return JSON(out.webhook_out(endpoint, secret=True), status_code=201)
 
 
-@router.get("", response_class=JSON, response_model=shapes.Page[shapes.Webhook])
+@router.get(
+    "", response_class=JSON, response_model=shapes.Page[shapes.Webhook], responses=errors(404)
+)
 async def list_webhooks(
     account: AccountDep,
     sys: SystemDep,
     cursor: Cursor = None,
     limit: Limit = 50,
     include_deleted: bool = False,
+    application: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
 ) -> Any:
+    """The webhooks of one application (by id or uid; the default one when absent)."""
     p = await sys.webhooks.list_page(
-        account, cursor=cursor, limit=limit, include_deleted=include_deleted
+        account,
+        cursor=cursor,
+        limit=limit,
+        include_deleted=include_deleted,
+        app_id=await sys.applications.app_id(account, application),
     )
     return JSON(out.page([out.webhook_out(e) for e in p.items], p))
 
