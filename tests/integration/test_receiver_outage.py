@@ -17,7 +17,9 @@ async def test_receiver_down_then_failing_then_back_gets_everything(
     make_hookline,
     make_receiver,  # type: ignore[no-untyped-def]
 ) -> None:
-    running: Running = await make_hookline()
+    # Twenty failed attempts would open the circuit breaker (docs/delivery-control.md)
+    # and pause the webhook for its cool-down; this test is about the retry schedule.
+    running: Running = await make_hookline(circuit_min_attempts=0)
     probe = await make_receiver()
     port = probe.port
     await probe.stop()  # nothing listens there now: connection refused
