@@ -14,6 +14,7 @@ from hookline.api.request_context import RequestContext
 from hookline.api.responses import JSON
 from hookline.api.routes import (
     accounts,
+    admin,
     apis,
     call_shapes,
     calls,
@@ -52,6 +53,7 @@ def create_app(sys: System) -> FastAPI:
         event_types,
         listen,
         sources,
+        admin,
     ):
         app.include_router(module.router)
     serve_docs(app)

@@ -112,6 +112,11 @@ class EventCreate(Strict):
     type: str = Field(min_length=1, max_length=255)
     data: Any = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
+    deliver_at: Timestamp | None = Field(
+        default=None,
+        description="deliver no sooner than this (RFC 3339); at most the retention window "
+        "ahead; a past time means now",
+    )
 
 
 class EventBatch(Strict):
@@ -171,3 +176,7 @@ class ListenReport(Strict):
     duration_ms: int = Field(default=0, ge=0, le=86_400_000)
     error: str | None = Field(default=None, max_length=64)
     error_detail: str | None = Field(default=None, max_length=1000)
+
+
+class Purge(Strict):
+    dry_run: bool = Field(default=False, description="count what would go; remove nothing")

@@ -112,6 +112,15 @@ class Message:
     created_at: datetime
     # W3C traceparent of the publish, when it was traced; delivery spans link to it.
     trace_context: str | None = None
+    # Chosen by the publisher: no delivery is due before this time.
+    deliver_at: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime:
+        """When the event's deliveries first become due."""
+        if self.deliver_at is not None and self.deliver_at > self.created_at:
+            return self.deliver_at
+        return self.created_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ def message_from_row(row: Any) -> Message:
         idempotency_key=row.idempotency_key,
         created_at=row.created_at,
         trace_context=row.trace_context,
+        deliver_at=row.deliver_at,
     )
 
 
