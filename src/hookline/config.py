@@ -208,9 +208,9 @@ class Settings(BaseSettings):
             try:
                 return parse_duration(value)
             except InvalidDuration as exc:
-                raise ValueError(f"retention: {exc}") from None
+                raise ValueError(str(exc)) from None
         if isinstance(value, int | float) and not value > 0:
-            raise ValueError("retention: a duration must be more than zero")
+            raise ValueError("a duration must be more than zero")
         return value
 
     @field_validator("secret_key")
