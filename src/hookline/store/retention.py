@@ -83,12 +83,9 @@ class RetentionRepository:
     async def purge_deliveries(self, cutoff: datetime, limit: int) -> PurgeCounts:
         """Remove up to ``limit`` deliveries that finished before ``cutoff``, their
         attempts, and the request bodies no remaining attempt refers to."""
-        pick = (
-            sa.select(deliveries.c.id)
-            .where(_finished_before(cutoff))
-            .order_by(deliveries.c.updated_at)
-            .limit(limit)
-        )
+        # No ORDER BY: any old finished rows will do, and ordering across the four
+        # statuses would sort every match instead of stopping at ``limit``.
+        pick = sa.select(deliveries.c.id).where(_finished_before(cutoff)).limit(limit)
         if not self.db.is_sqlite:
             # Locked until commit, so a retry or recover cannot make one pending in
             # between; rows another transaction holds are left for the next round.
