@@ -192,6 +192,15 @@ async def run(rows: int, rate: float, seconds: float, batch_size: int, workdir: 
             fill_s = await fill(url, ep["account_id"], ep["app_id"], hook["webhook_id"], rows)
             print(f"  {fill_s:.0f} s", flush=True)
 
+            admin = hookline.admin(dep.url)
+            t = time.monotonic()
+            try:
+                dry = await admin._post("/v1/admin/purge", {"dry_run": True}, 200)
+                print(f"dry run: {dry['removed']} in {time.monotonic() - t:.1f} s", flush=True)
+            except RuntimeError as exc:
+                print(f"dry run failed after {time.monotonic() - t:.1f} s: {exc}", flush=True)
+            await admin.close()
+
             pub = Publisher(dep.url, key, rate)
             baseline = _summary([lat for _, lat in await pub.run(None, seconds)], seconds)
             print(f"publishing, no purge: {baseline}", flush=True)
@@ -243,13 +252,13 @@ async def run(rows: int, rate: float, seconds: float, batch_size: int, workdir: 
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.retention", description=__doc__)
     parser.add_argument("--rows", type=int, default=3_000_000, help="old events to fill")
-    parser.add_argument("--rate", type=float, default=200.0, help="publishes per second")
+    parser.add_argument("--rate", type=float, default=50.0, help="publishes per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="baseline duration")
     parser.add_argument("--batch-size", type=int, default=500, help="HOOKLINE_PURGE_BATCH_SIZE")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 20,000 rows")
     args = parser.parse_args()
     if args.quick:
-        args.rows, args.seconds, args.rate = 20_000, 3.0, 50.0
+        args.rows, args.seconds = 20_000, 3.0
     workdir = Path(tempfile.mkdtemp(prefix="hookline-bench-retention-"))
     try:
         await run(args.rows, args.rate, args.seconds, args.batch_size, workdir)
