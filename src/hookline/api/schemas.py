@@ -179,4 +179,7 @@ class ListenReport(Strict):
 
 
 class Purge(Strict):
+    # No coercion: "dry_run": 0 is refused, as the schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     dry_run: bool = Field(default=False, description="count what would go; remove nothing")
