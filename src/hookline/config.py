@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hookline.domain.control import BreakerSettings
 from hookline.domain.egress import IPNetwork, parse_networks
+from hookline.domain.retention import InvalidDuration, parse_duration
 from hookline.domain.retry import DEFAULT_SCHEDULE, InvalidRetryPolicy, RetryPolicy
 from hookline.store.sealing import parse_keys
 
@@ -152,6 +153,23 @@ class Settings(BaseSettings):
         description="seconds a finished call keeps its result and request body before "
         "they are expunged (the call record stays); 0 keeps them forever",
     )
+    retention: float = Field(
+        default=30 * 24 * 3600.0,
+        description="how long finished deliveries, their attempts and their events are "
+        "kept: a number and a unit, e.g. 30d, 12h, 90m, 45s (a bare number is seconds)",
+    )
+    purge_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=100000,
+        description="deliveries (with their attempts) or events one purge transaction removes",
+    )
+    purge_interval: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="seconds between background purges in the delivery worker",
+    )
     source_lease_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -206,6 +224,18 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"egress_allow: {exc}") from None
         return tuple(v.strip() for v in value)
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except InvalidDuration as exc:
+                raise ValueError(str(exc)) from None
+        if isinstance(value, int | float) and not value > 0:
+            raise ValueError("a duration must be more than zero")
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -16,6 +16,7 @@ from hookline.runtime.backlog import BacklogSampler
 from hookline.runtime.gateway import GatewayRunner
 from hookline.runtime.metrics import Metrics
 from hookline.runtime.requeue import RequeueRunner
+from hookline.runtime.retention import PurgeRunner
 from hookline.runtime.sender import Sender
 from hookline.runtime.upstream import Upstream
 from hookline.runtime.wakeup import CallWatch, LocalWakeup
@@ -31,6 +32,7 @@ from hookline.services.events import EventService
 from hookline.services.idempotent_requests import IdempotentRequestService
 from hookline.services.listening import ListenService
 from hookline.services.requeue import RequeueService
+from hookline.services.retention import RetentionService
 from hookline.services.routing import RuleBook
 from hookline.services.sources import SourceService
 from hookline.services.wallets import WalletService
@@ -53,6 +55,7 @@ from hookline.store.idempotent_requests import IdempotentRequestRepository
 from hookline.store.messages import MessageRepository
 from hookline.store.notify import CALL_CHANNEL, PgListener, PgNotifier
 from hookline.store.requeue import RequeueRepository
+from hookline.store.retention import RetentionRepository
 from hookline.store.routing import RoutingRepository
 from hookline.store.sealing import Sealer, generate_key, parse_keys
 from hookline.store.secrets import SecretRepository
@@ -174,6 +177,7 @@ class System:
     requeue_wakeup: LocalWakeup
     event_types: EventTypeService
     sources: SourceService
+    retention: RetentionService
     worker: DeliveryWorker | None = None
     _worker_task: asyncio.Task[None] | None = None
     _sender: Sender | None = None
@@ -191,6 +195,8 @@ class System:
     _call_listener_task: asyncio.Task[None] | None = None
     source_runner: SourceRunner | None = None
     _source_task: asyncio.Task[None] | None = None
+    purger: PurgeRunner | None = None
+    _purge_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, admin_key: str | None = None) -> System:
@@ -223,6 +229,7 @@ class System:
             settings.idempotency_ttl,
             event_types,
             RuleBook(endpoint_repo, routing),
+            schedule_horizon=settings.retention,
         )
         system = cls(
             settings=settings,
@@ -267,6 +274,9 @@ class System:
             requeue_wakeup=requeue_wakeup,
             call_watch=call_watch,
             event_types=event_types,
+            retention=RetentionService(
+                RetentionRepository(db), ctx, settings.retention, settings.purge_batch_size
+            ),
             sources=SourceService(
                 SourceRepository(db),
                 events,
@@ -317,6 +327,9 @@ class System:
         # Chain sources are followed wherever the delivery worker runs.
         self.source_runner = SourceRunner(self.sources, s, self.metrics)
         self._source_task = asyncio.create_task(self.source_runner.run(), name="hookline-sources")
+        # Retention is enforced wherever the delivery worker runs.
+        self.purger = PurgeRunner(self.retention, s.purge_interval, self.metrics)
+        self._purge_task = asyncio.create_task(self.purger.run(), name="hookline-purge")
         if not self.db.is_sqlite:
             # Work published by other processes: wake both the deliveries and the calls.
             self.listener = PgListener(
@@ -349,6 +362,9 @@ class System:
             await self._worker_task
 
     async def close(self) -> None:
+        if self.purger is not None and self._purge_task is not None:
+            self.purger.stop()
+            await self._purge_task
         if self.sampler is not None and self._sampler_task is not None:
             self.sampler.stop()
             await self._sampler_task

@@ -14,6 +14,7 @@ from hookline.api.request_context import RequestContext
 from hookline.api.responses import JSON
 from hookline.api.routes import (
     accounts,
+    admin,
     apis,
     applications,
     call_shapes,
@@ -54,6 +55,7 @@ def create_app(sys: System) -> FastAPI:
         event_types,
         listen,
         sources,
+        admin,
     ):
         app.include_router(module.router)
     for router in svix.ROUTERS:

@@ -159,6 +159,7 @@ def event_out(m: Message) -> dict[str, Any]:
         "data": orjson.Fragment(m.payload),
         "idempotency_key": m.idempotency_key,
         "created_at": ts(m.created_at),
+        "deliver_at": ts(m.deliver_at),
     }
 
 

@@ -165,6 +165,11 @@ class EventCreate(Strict):
     data: Any = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=255)
     application: AppRef = None
+    deliver_at: Timestamp | None = Field(
+        default=None,
+        description="deliver no sooner than this (RFC 3339); at most the retention window "
+        "ahead; a past time means now",
+    )
 
 
 Metadata = Annotated[dict[Annotated[str, Field(max_length=256)], str] | None, Field(max_length=50)]
@@ -241,3 +246,10 @@ class ListenReport(Strict):
     duration_ms: int = Field(default=0, ge=0, le=86_400_000)
     error: str | None = Field(default=None, max_length=64)
     error_detail: str | None = Field(default=None, max_length=1000)
+
+
+class Purge(Strict):
+    # No coercion: "dry_run": 0 is refused, as the schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    dry_run: bool = Field(default=False, description="count what would go; remove nothing")

@@ -163,6 +163,9 @@ class Event(BaseModel):
     data: Any = Field(description="the JSON given when it was published")
     idempotency_key: str | None
     created_at: datetime
+    deliver_at: datetime | None = Field(
+        description="when the publisher asked for delivery (null: at once)"
+    )
 
 
 class EventDetail(Event):
@@ -408,3 +411,21 @@ class Health(BaseModel):
 class ListenReported(BaseModel):
     delivery_id: str
     status: Literal["pending", "succeeded", "failed"]
+
+
+class PurgeRemoved(BaseModel):
+    deliveries: int
+    attempts: int
+    request_bodies: int
+    messages: int = Field(description="events")
+    idempotency_keys: int
+
+
+class PurgeResult(BaseModel):
+    dry_run: bool
+    cutoff: datetime = Field(description="rows that finished before this time are removed")
+    removed: PurgeRemoved = Field(description="per table; in a dry run, what would be")
+    complete: bool = Field(
+        description="false when this purge stopped at its time limit: old rows remain, "
+        "call again to continue"
+    )

@@ -18,6 +18,7 @@ from hookline.cli import (  # noqa: F401 - importing registers the commands
     gateway,
     listen,
     login,
+    purge,
     server,
     sources,
     webhooks,

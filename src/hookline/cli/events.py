@@ -35,12 +35,17 @@ def publish(
     event_type: str = typer.Argument(..., metavar="TYPE"),
     data: str = typer.Argument("{}", help="JSON payload; @file reads a file, - stdin"),
     idempotency_key: str | None = typer.Option(None, help="the same key publishes once"),
+    deliver_at: str | None = typer.Option(
+        None, help="deliver no sooner than this RFC 3339 time, e.g. 2026-12-01T09:00:00Z"
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Publish an event; answered once it and its deliveries are stored."""
     body: dict[str, Any] = {"type": event_type, "data": parse_json(data, "DATA")}
     if idempotency_key:
         body["idempotency_key"] = idempotency_key
+    if deliver_at:
+        body["deliver_at"] = deliver_at
     record(connect().post("/v1/events", body), as_json)
 
 

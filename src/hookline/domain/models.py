@@ -161,6 +161,15 @@ class Message:
     trace_context: str | None = None
     channels: tuple[str, ...] | None = None
     tags: tuple[str, ...] | None = None
+    # Chosen by the publisher: no delivery is due before this time.
+    deliver_at: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime:
+        """When the event's deliveries first become due."""
+        if self.deliver_at is not None and self.deliver_at > self.created_at:
+            return self.deliver_at
+        return self.created_at
 
 
 @dataclass(frozen=True, slots=True)

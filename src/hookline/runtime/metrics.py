@@ -6,6 +6,8 @@ import threading
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from hookline.domain.retention import PurgeCounts
+
 # From milliseconds (a healthy receiver) to a day (a receiver that was down for hours).
 LATENCY_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400,
@@ -149,6 +151,18 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+
+        self.purged_rows = Counter(
+            "hookline_purged_rows",
+            "Rows removed by retention purges, by table",
+            ["table"],
+            registry=self.registry,
+        )
+
+    def count_purged(self, counts: PurgeCounts) -> None:
+        for table, n in counts.as_dict().items():
+            if n:
+                self.purged_rows.labels(table).inc(n)
 
     def webhook_label(self, webhook_id: str) -> str:
         """The label for a webhook: its id for the first ``webhook_labels`` webhooks this

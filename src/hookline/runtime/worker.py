@@ -204,7 +204,7 @@ class DeliveryWorker:
             now = self.clock()
             if d.attempts == 0:
                 self.metrics.publish_to_first_attempt.observe(
-                    max(0.0, (now - d.message.created_at).total_seconds())
+                    max(0.0, (now - d.message.due_at).total_seconds())
                 )
             with tracing.attempt_span(
                 d.message.trace_context,
@@ -237,7 +237,7 @@ class DeliveryWorker:
                 attempts_made=made,
                 trigger=d.trigger,
                 policy=policy,
-                message_created_at=d.message.created_at,
+                message_created_at=d.message.due_at,
                 now=self.clock(),
                 jitter=random.random(),
                 retry_after_max=self.settings.retry_after_max,
@@ -260,7 +260,7 @@ class DeliveryWorker:
             self.metrics.attempt_seconds.observe(result.duration_ms / 1000)
             if result.succeeded:
                 self.metrics.publish_to_success.observe(
-                    max(0.0, (self.clock() - d.message.created_at).total_seconds())
+                    max(0.0, (self.clock() - d.message.due_at).total_seconds())
                 )
             else:
                 m = self.metrics

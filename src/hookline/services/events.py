@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookline import tracing
@@ -41,6 +41,8 @@ class EventInput:
     # The data already parsed, when the caller has it (spares parsing it again).
     data: Any = None
     has_data: bool = False
+    # No delivery is due before this (aware) time; a past time means now.
+    deliver_at: datetime | None = None
 
 
 class _Data:
@@ -74,7 +76,11 @@ class EventService:
         idempotency_ttl: float,
         types: EventTypeService,
         rules: RuleBook,
+        schedule_horizon: float = 30 * 24 * 3600.0,
     ) -> None:
+        # How far ahead deliver_at may be: the retention window, so that an event is
+        # never kept longer waiting than it would be kept once delivered.
+        self.schedule_horizon = timedelta(seconds=schedule_horizon)
         self.types = types
         self.rules = rules
         self.messages = messages
@@ -135,6 +141,7 @@ class EventService:
                     f"{where}idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
                     code="invalid_idempotency_key",
                 )
+        deliver_at = self._deliver_at(events)
         if app_id is None:
             app_id = self._default_app.get(account_id)
         if app_id is None:
@@ -163,8 +170,9 @@ class EventService:
                     trace_context=trace_context,
                     channels=channels,
                     tags=tags,
+                    deliver_at=at,
                 )
-                for e in events
+                for e, at in zip(events, deliver_at, strict=True)
             ]
             try:
                 publish = self.messages.publish
@@ -189,6 +197,33 @@ class EventService:
         if any(p.created and p.deliveries for p in published):
             self.ctx.notifier.notify()
         return published
+
+    def _deliver_at(self, events: Sequence[EventInput]) -> list[datetime | None]:
+        """Each event's ``deliver_at`` in UTC, refused beyond the retention window."""
+        found: list[datetime | None] = []
+        latest = self.ctx.now() + self.schedule_horizon
+        for i, e in enumerate(events):
+            where = f"events[{i}]: " if len(events) > 1 else ""
+            if e.deliver_at is None:
+                found.append(None)
+                continue
+            try:
+                at = e.deliver_at.astimezone(UTC)
+            except (OverflowError, ValueError):
+                at = None
+            if at is None or at.tzinfo is None:
+                raise InvalidInput(
+                    f"{where}deliver_at is not a time that can be stored",
+                    code="invalid_deliver_at",
+                )
+            if at > latest:
+                raise InvalidInput(
+                    f"{where}deliver_at may be at most {_span(self.schedule_horizon)} ahead "
+                    "(the retention window)",
+                    code="deliver_at_too_far",
+                )
+            found.append(at)
+        return found
 
     async def _check_schemas(
         self,
@@ -263,3 +298,11 @@ def _labels(values: Sequence[str] | None, what: str) -> tuple[str, ...] | None:
             code=f"invalid_{what}",
         )
     return tuple(dict.fromkeys(values)) or None
+
+
+def _span(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

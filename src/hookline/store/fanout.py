@@ -21,7 +21,8 @@ LIVE = (EndpointStatus.ACTIVE.value, EndpointStatus.DISABLED.value)
 def delivery_row(
     m: Message, endpoint_id: str, delivery_id: str, *, held: bool = False, test: bool = False
 ) -> dict[str, Any]:
-    """A new delivery of ``m``: pending and due now, or held (for a disabled webhook)."""
+    """A new delivery of ``m``: pending and due at its ``due_at``, or held (for a
+    disabled webhook)."""
     return {
         "id": delivery_id,
         "message_id": m.id,
@@ -29,7 +30,7 @@ def delivery_row(
         "account_id": m.account_id,
         "status": (DeliveryStatus.HELD if held else DeliveryStatus.PENDING).value,
         "attempts": 0,
-        "next_attempt_at": None if held else m.created_at,
+        "next_attempt_at": None if held else m.due_at,
         "trigger": Trigger.SCHEDULED.value,
         "created_at": m.created_at,
         "updated_at": m.created_at,
@@ -50,6 +51,7 @@ def message_row(m: Message) -> dict[str, Any]:
         "trace_context": m.trace_context,
         "channels": list(m.channels) if m.channels is not None else None,
         "tags": list(m.tags) if m.tags is not None else None,
+        "deliver_at": m.deliver_at,
     }
 
 

@@ -39,6 +39,7 @@ def message_from_row(row: Any) -> Message:
         trace_context=row.trace_context,
         channels=tuple(row.channels) if row.channels is not None else None,
         tags=tuple(row.tags) if row.tags is not None else None,
+        deliver_at=row.deliver_at,
     )
 
 

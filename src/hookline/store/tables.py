@@ -406,6 +406,17 @@ ledger_entries = sa.Table(
     sa.Index(None, "settlement_id"),
 )
 
+# -- scheduled delivery and retention (docs/design.md: Retention) -------------------------
+
+# When the event's deliveries become due, if the publisher chose a later time.
+messages.append_column(_time("deliver_at", nullable=True))
+# The purge walks finished deliveries oldest first by the time they finished.
+sa.Index(None, deliveries.c.status, deliveries.c.updated_at)
+# A request body goes when no attempt refers to it any more: found through this.
+sa.Index(None, attempts.c.request_body_sha256)
+# Deleting an event checks its foreign keys: without this, a scan of every key per event.
+sa.Index(None, idempotency_keys.c.message_id)
+
 # The webhooks of a call are the messages whose idempotency key is the call's id.
 sa.Index(None, messages.c.account_id, messages.c.idempotency_key)
 

@@ -44,6 +44,7 @@ async def publish_event(
                 body.idempotency_key or idempotency_key,
                 data=body.data,
                 has_data=True,
+                deliver_at=body.deliver_at,
             )
         ],
         app_id=await sys.applications.app_id(account, body.application)
@@ -73,7 +74,14 @@ async def publish_events(body: EventBatch, account: AccountDep, sys: SystemDep) 
     published = await sys.events.publish_batch(
         account,
         [
-            EventInput(e.type, orjson.dumps(e.data), e.idempotency_key, data=e.data, has_data=True)
+            EventInput(
+                e.type,
+                orjson.dumps(e.data),
+                e.idempotency_key,
+                data=e.data,
+                has_data=True,
+                deliver_at=e.deliver_at,
+            )
             for e in body.events
         ],
         app_id=await sys.applications.app_id(account, application) if application else None,
