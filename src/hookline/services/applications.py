@@ -84,9 +84,7 @@ class ApplicationService:
         try:
             await self.repo.insert(app)
         except UidTaken:
-            raise Conflict(
-                f"an application with uid {uid!r} exists", code="application_uid_taken"
-            ) from None
+            raise _uid_taken(uid) from None
         return app
 
     async def get(self, account_id: str, id_or_uid: str) -> Application:
@@ -124,9 +122,7 @@ class ApplicationService:
         try:
             await self.repo.replace(updated)
         except UidTaken:
-            raise Conflict(
-                f"an application with uid {updated.uid!r} exists", code="application_uid_taken"
-            ) from None
+            raise _uid_taken(updated.uid) from None
         return updated
 
     async def delete(self, account_id: str, id_or_uid: str) -> Application:
@@ -150,3 +146,7 @@ class ApplicationService:
         if uid in RESERVED_UIDS or (uid is not None and uid.startswith("app_")):
             raise InvalidInput(f"uid {uid!r} is reserved", code="invalid_uid")
         return uid
+
+
+def _uid_taken(uid: str | None) -> Conflict:
+    return Conflict(f"an application with uid {uid!r} exists", code="application_uid_taken")
