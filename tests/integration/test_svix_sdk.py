@@ -4,6 +4,7 @@ server URL and the token."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -216,6 +217,26 @@ async def test_applications_endpoints_messages_attempts(make_hookline, make_rece
 
     await svix.endpoint.delete("acme", other.id)
     assert [e.id for e in (await svix.endpoint.list("acme")).data] == [ep.id]
+
+
+async def test_a_scheduled_message_arrives_no_sooner_than_deliver_at(
+    make_hookline, make_receiver
+) -> None:  # type: ignore[no-untyped-def]
+    hookline = await make_hookline()
+    rx = await make_receiver()
+    svix = await _svix(hookline)
+    app = await svix.application.create(ApplicationIn(name="Acme"))
+    ep = await svix.endpoint.create(app.id, EndpointIn(url=rx.url))
+    start = time.monotonic()
+    at = datetime.now(UTC) + timedelta(seconds=1.5)
+    msg = await svix.message.create(
+        app.id, MessageIn(event_type="a.b", payload={"n": 1}, deliver_at=at)
+    )
+    (got,) = await rx.wait_for(1)
+    assert got.at - start >= 1.5 - 0.01  # stored to the millisecond
+    secret = (await svix.endpoint.get_secret(app.id, ep.id)).key
+    assert _verify(secret, got) == {"n": 1}
+    assert got.headers["svix-id"] == msg.id
 
 
 async def test_errors_in_svix_shapes(make_hookline) -> None:  # type: ignore[no-untyped-def]

@@ -81,8 +81,6 @@ async def create_message(
 ) -> Response:
     """Publish to the application's endpoints; an ``application`` in the body creates
     the application (with this path's uid) when it does not exist."""
-    if body.deliver_at is not None:
-        raise wire.unsupported("deliverAt (scheduled messages)")
     try:
         app = await sys.applications.get(account, app_id)
     except NotFound:
@@ -103,7 +101,16 @@ async def create_message(
         key = EVENT_ID_KEY.format(app=app.id, event_id=body.event_id)
     (published,) = await sys.events.publish_batch(
         account,
-        [EventInput(body.event_type, orjson.dumps(body.payload), key, body.payload, True)],
+        [
+            EventInput(
+                body.event_type,
+                orjson.dumps(body.payload),
+                key,
+                body.payload,
+                True,
+                deliver_at=body.deliver_at,
+            )
+        ],
         app_id=app.id,
         channels=body.channels,
         tags=body.tags,
