@@ -21,10 +21,11 @@ import asyncio
 import os
 import re
 import signal
-import socket
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -40,12 +41,6 @@ PORT = re.compile(r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=--port )|(?<=_PORT
 
 def blocks(page: Path) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in FENCE.finditer(page.read_text())]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prelude() -> str:
@@ -69,11 +64,11 @@ async def test_shell_examples_run_as_pasted(page: Path, tmp_path: Path, database
     script = "set -eu -o pipefail\n" + "\n".join(runnable)
     # Every port a page names moves to a free one (the same number to the same port),
     # so pages never collide with each other or with anything else on the machine.
-    moved = {n: str(_free_port()) for n in sorted(set(PORT.findall(script)))}
+    moved = {n: str(free_port()) for n in sorted(set(PORT.findall(script)))}
     if moved:  # every mention of such a number, e.g. a page's url.replace("9102", "9103")
         mentioned = re.compile(r"\b(" + "|".join(moved) + r")\b")
         script = mentioned.sub(lambda m: moved[m.group(1)], script)
-    api = int(moved.get("8000", str(_free_port())))
+    api = int(moved.get("8000", str(free_port())))
 
     work = tmp_path / "work"
     work.mkdir()

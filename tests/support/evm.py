@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 import httpx
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
+
+from tests.support.ports import free_port
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 GANACHE = NODE_DIR / "node_modules" / "ganache" / "dist" / "node" / "cli.js"
@@ -42,12 +43,6 @@ def contracts() -> dict[str, Any]:
     return dict(json.loads((NODE_DIR / "contracts" / "Tokens.json").read_text())["contracts"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Ganache:
     """One ganache process. Blocks are mined when a transaction arrives (instamine)."""
 
@@ -63,7 +58,7 @@ class Ganache:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, timeout: float = 60.0) -> Ganache:
-        self.port = _free_port()
+        self.port = free_port()
         with self.log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 shutil.which("node") or "node",
@@ -81,14 +76,20 @@ class Ganache:
         self._client = httpx.AsyncClient(timeout=30)
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
-        while True:
-            try:
-                self.accounts = await self.call("eth_accounts")
-                return self
-            except (httpx.HTTPError, OSError):
-                if self.proc.returncode is not None or loop.time() > end:
-                    raise RuntimeError(f"ganache did not start: {self.log.read_text()}") from None
-                await asyncio.sleep(0.2)
+        try:
+            while True:
+                try:
+                    self.accounts = await self.call("eth_accounts")
+                    return self
+                except (httpx.HTTPError, OSError):
+                    if self.proc.returncode is not None or loop.time() > end:
+                        log = self.log.read_text()
+                        raise RuntimeError(f"ganache did not start: {log}") from None
+                    await asyncio.sleep(0.2)
+        except BaseException:
+            # Nothing left behind for a later test to trip over (its client, its process).
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         if self._client is not None:
