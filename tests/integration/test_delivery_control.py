@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import event as sa_event
 
 from hookline.domain.control import burst
 from tests.support.receiver import Received, Reply
@@ -261,3 +262,38 @@ async def test_a_webhook_timeout_cuts_its_attempts_short(make_hookline, make_rec
     first = delivery["attempts"][0]
     assert first["error"] == "timeout"
     assert first["error_detail"] == "no response within 0.5 s"
+
+
+async def test_webhooks_without_options_cost_no_controlled_claim(
+    make_hookline, make_receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """With no controlled webhook, the claim looks at the controlled path once a poll
+    interval, not once a round; a webhook given a rate limit later is still served."""
+    poll = 0.5
+    hookline = await make_hookline(poll_interval=poll)
+    plain, limited = await make_receiver(), await make_receiver()
+    acme = await hookline.new_account()
+    await _hook(acme, plain.url, events=["plain.*"])
+    looked: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The controlled half of the claim selects the controlled webhooks' rate limits.
+        if statement.lstrip().startswith("SELECT endpoints.id, endpoints.rate_limit"):
+            looked.append(statement)
+
+    engine = hookline.system.db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        started = time.monotonic()
+        for i in range(40):
+            r = await acme.post("/v1/events", json={"type": "plain.x", "data": {"n": i}})
+            assert r.status_code == 202, r.text
+            await plain.wait_for(i + 1)  # one claim round at least for each event
+        elapsed = time.monotonic() - started
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert len(looked) <= elapsed / poll + 2, (len(looked), elapsed)
+
+    await _hook(acme, limited.url, events=["limited.*"], rate_limit=20)
+    await _batch(acme, 5, "limited.x")
+    assert sorted(_n(r) for r in await limited.wait_for(5, timeout=30)) == list(range(5))

@@ -71,6 +71,11 @@ class DeliveryWorker:
         self.attempts_made = 0
         self._outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
         self._window = FailureWindow(settings.breaker)
+        # Loop time from which the claim looks at controlled webhooks again. Until then
+        # none can have anything to claim, as far as this worker knows: its own records
+        # reset it, and a change made elsewhere (a rate limit set through the API, a
+        # pause another worker recorded) is seen within ``poll_interval``.
+        self._look_at_controlled = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -130,13 +135,21 @@ class DeliveryWorker:
         saturated = [e for e, n in self._per_endpoint.items() if n >= s.endpoint_concurrency]
         limit = min(s.batch_size, free)
         now = self.clock()
+        loop_now = asyncio.get_running_loop().time()
+        look = loop_now >= self._look_at_controlled
         claimed = await self.repo.claim_due(
             self.owner,
             now=now,
             lease_until=now + timedelta(seconds=s.lease_seconds),
             limit=limit,
             exclude_endpoints=saturated,
+            controlled=look,
         )
+        if look:
+            ahead = s.poll_interval
+            if claimed.next_look is not None:
+                ahead = min(ahead, (claimed.next_look - now).total_seconds())
+            self._look_at_controlled = loop_now + ahead
         self.metrics.claimed.inc(len(claimed))
         excess: list[str] = []
         for d in claimed:
@@ -168,6 +181,9 @@ class DeliveryWorker:
             # Past due yet not claimed: held back by a FIFO head or a probe in flight,
             # whose outcome wakes this worker (or the poll interval does).
             wait = min(wait, (controlled - now).total_seconds() + 0.001)
+            self._look_at_controlled = min(
+                self._look_at_controlled, asyncio.get_running_loop().time() + wait
+            )
         return wait
 
     async def _guard(self, op: Awaitable[bool]) -> bool:
@@ -369,8 +385,10 @@ class DeliveryWorker:
             self.metrics.store_errors.inc()
             log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
             return False
-        if control.trips or control.probes or any(o.ordered for o in batch):
-            # A circuit changed, or a FIFO line moved on: what may be claimed changed.
+        if control or any(o.ordered for o in batch):
+            # A circuit changed, a webhook paused, or a FIFO line moved on: what may be
+            # claimed changed.
+            self._look_at_controlled = 0.0
             self.wakeup.notify()
         if announced or any(o.decision.status is DeliveryStatus.PENDING for o in batch):
             # A retry is now scheduled: let the claim loop shorten its sleep to it.

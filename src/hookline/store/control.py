@@ -2,8 +2,9 @@
 circuit probes, pauses), and the circuit and pause changes recording an outcome makes.
 
 Only webhooks flagged ``controlled`` come through here; the plain claim leaves them
-out with one extra term on the row it already joins, so webhooks without any of these
-options cost no additional query. Everything here runs inside the caller's write
+out with one extra term on the row it already joins. The worker looks here only when a
+controlled webhook may be ready (``Claimed.next_look`` says when), so webhooks without
+any of these options cost no additional query. Everything here runs inside the caller's write
 transaction: on PostgreSQL each controlled webhook's row is locked (``SKIP LOCKED``), so
 two workers never take its next slot, its FIFO head or its probe at the same time; on
 SQLite the single writer gives the same.
@@ -37,6 +38,10 @@ CLOSED = Circuit.CLOSED.value
 class Claimed:
     ids: list[str] = field(default_factory=list)
     probes: set[str] = field(default_factory=set)
+    # When the controlled webhooks may next have something to claim: ``now`` when one
+    # was ready (look again next round), the earliest ``send_after`` still ahead when
+    # none was, None when no controlled webhook is waiting on a time at all.
+    next_look: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,11 @@ async def claim_controlled(
         ready = ready.where(endpoints.c.id.not_in(list(exclude_endpoints)))
     if not is_sqlite:
         ready = ready.with_for_update(skip_locked=True)
-    for ep in (await conn.execute(ready)).all():
+    rows = (await conn.execute(ready)).all()
+    found.next_look = now
+    if not rows and not exclude_endpoints:
+        found.next_look = await _next_ready(conn, now)
+    for ep in rows:
         room = limit - len(found.ids)
         if room <= 0:
             break
@@ -135,6 +144,19 @@ async def claim_controlled(
         if changes:
             await conn.execute(endpoints.update().where(endpoints.c.id == ep.id).values(changes))
     return found
+
+
+async def _next_ready(conn: Any, now: datetime) -> datetime | None:
+    """The earliest time ahead at which a controlled webhook's ``send_after`` passes."""
+    soonest = await conn.execute(
+        sa.select(sa.func.min(endpoints.c.send_after)).where(
+            endpoints.c.controlled.is_(True),
+            endpoints.c.send_after > now,
+            endpoints.c.status == EndpointStatus.ACTIVE.value,
+            endpoints.c.mode == DeliveryMode.PUSH.value,
+        )
+    )
+    return aware(soonest.scalar_one_or_none())
 
 
 async def _due(conn: Any, endpoint_id: str, now: datetime, n: int, is_sqlite: bool) -> list[str]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -94,9 +95,13 @@ class DeliveryRepository(Leases):
         limit: int,
         exclude_endpoints: Collection[str] = (),
         endpoint_id: str | None = None,
-    ) -> list[Dispatch]:
+        controlled: bool = True,
+    ) -> Claim:
         """Lease up to ``limit`` due deliveries of active endpoints, oldest first: of
         push endpoints (the worker's claim), or of the one listen endpoint named.
+        ``controlled=False`` leaves the controlled webhooks (rate limits, FIFO, pauses,
+        circuits) out of this round: the worker passes it until ``next_look`` of the
+        last round that looked at them.
 
         PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite's
         single writer makes the ``UPDATE … WHERE id IN (SELECT …)`` atomic as it is.
@@ -127,7 +132,7 @@ class DeliveryRepository(Leases):
             due = due.with_for_update(skip_locked=True, of=deliveries)
         async with self.db.write() as conn:
             held = Claimed()
-            if endpoint_id is None:
+            if endpoint_id is None and controlled:
                 held = await claim_controlled(
                     conn,
                     is_sqlite=self.db.is_sqlite,
@@ -154,7 +159,7 @@ class DeliveryRepository(Leases):
                     .all()
                 )
             if not ids:
-                return []
+                return Claim([], held.next_look)
             rows = await conn.execute(
                 sa.select(
                     deliveries.c.id,
@@ -170,7 +175,10 @@ class DeliveryRepository(Leases):
                 .order_by(deliveries.c.next_attempt_at)
             )
             probes = held.probes
-            return [_dispatch(r, probe=bool(probes) and r.id in probes) for r in rows]
+            return Claim(
+                [_dispatch(r, probe=bool(probes) and r.id in probes) for r in rows],
+                held.next_look,
+            )
 
     async def record(
         self,
@@ -361,6 +369,21 @@ class DeliveryRepository(Leases):
                 )
             ).first()
         return (changed.rowcount == 1, delivery_from_row(row)) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim leased, and when the controlled webhooks may next have something
+    to claim (``Claimed.next_look``; None also when this claim did not look at them)."""
+
+    dispatches: list[Dispatch]
+    next_look: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self.dispatches)
+
+    def __iter__(self) -> Iterator[Dispatch]:
+        return iter(self.dispatches)
 
 
 def _dispatch(row: Any, *, probe: bool = False) -> Dispatch:

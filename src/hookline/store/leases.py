@@ -99,25 +99,23 @@ class Leases:
             endpoints.c.mode == DeliveryMode.PUSH.value,
         )
         joined = deliveries.join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        plain = (
+            sa.select(sa.func.min(start))
+            .select_from(joined)
+            .where(*pushed, endpoints.c.controlled.is_(False))
+            .scalar_subquery()
+        )
+        controlled = (
+            sa.select(sa.func.min(wait))
+            .select_from(joined)
+            .where(
+                *pushed,
+                endpoints.c.controlled.is_(True),
+                sa.or_(endpoints.c.ordering != Ordering.FIFO.value, deliveries.c.id == head),
+            )
+            .scalar_subquery()
+        )
+        # One statement, one round trip: the worker asks this each time it goes idle.
         async with self.db.read() as conn:
-            plain = (
-                await conn.execute(
-                    sa.select(sa.func.min(start))
-                    .select_from(joined)
-                    .where(*pushed, endpoints.c.controlled.is_(False))
-                )
-            ).scalar_one_or_none()
-            controlled = (
-                await conn.execute(
-                    sa.select(sa.func.min(wait))
-                    .select_from(joined)
-                    .where(
-                        *pushed,
-                        endpoints.c.controlled.is_(True),
-                        sa.or_(
-                            endpoints.c.ordering != Ordering.FIFO.value, deliveries.c.id == head
-                        ),
-                    )
-                )
-            ).scalar_one_or_none()
-        return aware(plain), aware(controlled)
+            row = (await conn.execute(sa.select(plain, controlled))).one()
+        return aware(row[0]), aware(row[1])
