@@ -1,0 +1,115 @@
+"""``python -m bench.cost``: what one delivery costs Hookline in CPU time.
+
+Throughput on a shared 2-core machine moves with whatever else runs; the CPU seconds
+the ``hookline serve`` process spends per delivered event move much less, so this is
+the measure for comparing two versions of the hot path. One SQLite ``serve`` (API and
+worker), one webhook without options, a receiver in its own process. Two loads:
+
+- *paced*: single publishes offered at ``--rate`` per second, open loop: the worker
+  claims a few deliveries per round, so costs paid once a round weigh the most;
+- *batched*: batches of 100 from 4 publishers as fast as they are taken.
+
+Each reports deliveries, the serving process's user+system CPU seconds over the load
+(from ``/proc``), and CPU milliseconds per delivery. Run it against another checkout by
+putting that checkout's ``src`` first on ``PYTHONPATH`` (the child processes inherit it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import hookline, load, procs
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+async def _measure(events: int, rate: float, batched: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="hookline-cost-") as tmp:
+        work = Path(tmp)
+        logdir = work / "logs"
+        logdir.mkdir()
+        receiver = procs.start(
+            "receiver", [procs.PYTHON, "-m", "bench.receiver", "--slow", "30"], logdir
+        )
+        m = await procs.wait_for_line(receiver, r"port (\d+)")
+        rx = load.Receiver(f"http://127.0.0.1:{m.group(1)}")
+        dep = await hookline.start_serve(
+            "cost",
+            logdir,
+            database_url=f"sqlite:///{work / 'hookline.db'}",
+            data_dir=work,
+            env={},
+        )
+        try:
+            admin = hookline.admin(dep.url)
+            acct = await admin.new_account("bench-cost")
+            await admin.close()
+            await acct.add_webhooks([f"{rx.url}/ok/cost"])
+            await acct.detect_batch()
+            # Warm up: imports, caches, the first connections.
+            await load.open_loop(rx, acct.publish, rate=50, seconds=2)
+            out: dict[str, Any] = {}
+            pid = dep.api.pid
+
+            before = cpu_seconds(pid)
+            r = await load.open_loop(rx, acct.publish, rate=rate, seconds=events / rate)
+            spent = cpu_seconds(pid) - before
+            out["paced"] = {
+                "offered_per_second": rate,
+                "delivered": r["deliveries_arrived"],
+                "cpu_seconds": round(spent, 3),
+                "cpu_ms_per_delivery": round(1000 * spent / max(1, r["deliveries_arrived"]), 3),
+                "p50_ms": r["p50_ms"],
+                "p99_ms": r["p99_ms"],
+            }
+            before = cpu_seconds(pid)
+            t = await load.saturate(rx, acct.publish_many, events=batched, concurrency=4, chunk=100)
+            spent = cpu_seconds(pid) - before
+            out["batched"] = {
+                "delivered": t.arrived,
+                "deliveries_per_second": round(t.per_second, 1),
+                "cpu_seconds": round(spent, 3),
+                "cpu_ms_per_delivery": round(1000 * spent / max(1, t.arrived), 3),
+            }
+            out["publish_errors"] = acct.errors
+            await acct.close()
+            return out
+        finally:
+            await dep.stop()
+            await receiver.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__)
+    parser.add_argument("--events", type=int, default=3000, help="paced single publishes")
+    parser.add_argument("--rate", type=float, default=100.0, help="paced publishes per second")
+    parser.add_argument("--batched", type=int, default=10000, help="events published in batches")
+    parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    began = time.time()
+    load_average = os.getloadavg()[0]
+    results = asyncio.run(_measure(args.events, args.rate, args.batched))
+    results["load_average_at_start"] = load_average
+    results["command"] = "python -m bench.cost " + " ".join(sys.argv[1:])
+    results["seconds"] = round(time.time() - began, 1)
+    print(json.dumps(results, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
