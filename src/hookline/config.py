@@ -5,6 +5,7 @@ Every CLI flag maps to one of these fields; nothing here is created at import ti
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,8 @@ from hookline.domain.retry import DEFAULT_SCHEDULE, InvalidRetryPolicy, RetryPol
 from hookline.store.sealing import parse_keys
 
 DEFAULT_DATA_DIR = ".hookline"
+# scheme://host[:port], nothing else: what a CSP frame-ancestors source may name here.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
 
 
 class Settings(BaseSettings):
@@ -213,6 +216,23 @@ class Settings(BaseSettings):
         le=24 * 3600,
         description="seconds an open circuit pauses its webhook before one probe delivery",
     )
+    console_session_seconds: float = Field(
+        default=12 * 3600.0,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="how long a console sign-in lasts (seconds)",
+    )
+    portal_max_seconds: float = Field(
+        default=7 * 24 * 3600.0,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="the longest expires_in a portal link may ask for (seconds)",
+    )
+    portal_frame_ancestors: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="comma-separated origins whose pages may embed the portal in an iframe "
+        "(e.g. https://app.example.com); none: only this server's own pages",
+    )
 
     @field_validator("egress_allow", mode="before")
     @classmethod
@@ -224,6 +244,20 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"egress_allow: {exc}") from None
         return tuple(v.strip() for v in value)
+
+    @field_validator("portal_frame_ancestors", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        origins = tuple(v.strip().rstrip("/") for v in value)
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"portal_frame_ancestors: {origin!r} is not an origin such as "
+                    "https://app.example.com"
+                )
+        return origins
 
     @field_validator("retention", mode="before")
     @classmethod

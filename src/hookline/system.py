@@ -26,6 +26,7 @@ from hookline.services.applications import ApplicationService
 from hookline.services.calls import CallService, RunnerLink
 from hookline.services.catalog import CatalogService
 from hookline.services.common import Context
+from hookline.services.console import ConsoleService
 from hookline.services.deliveries import DeliveryService
 from hookline.services.event_types import EventTypeService
 from hookline.services.events import EventService
@@ -46,6 +47,7 @@ from hookline.store.backlog import BacklogRepository
 from hookline.store.call_events import CallEventRepository
 from hookline.store.call_runs import RunRepository
 from hookline.store.calls import CallRepository
+from hookline.store.console import ConsoleRepository
 from hookline.store.database import Database
 from hookline.store.deliveries import DeliveryRepository
 from hookline.store.delivery_queries import DeliveryQueries
@@ -178,6 +180,7 @@ class System:
     event_types: EventTypeService
     sources: SourceService
     retention: RetentionService
+    console: ConsoleService
     worker: DeliveryWorker | None = None
     _worker_task: asyncio.Task[None] | None = None
     _sender: Sender | None = None
@@ -231,16 +234,26 @@ class System:
             RuleBook(endpoint_repo, routing),
             schedule_horizon=settings.retention,
         )
+        accounts = AccountService(account_repo, ctx, admin_key)
+        applications = ApplicationService(ApplicationRepository(db), ctx)
         system = cls(
             settings=settings,
             db=db,
             wakeup=wakeup,
             metrics=Metrics(webhook_labels=settings.metrics_webhook_labels),
-            accounts=AccountService(account_repo, ctx, admin_key),
+            accounts=accounts,
             webhooks=WebhookService(
                 endpoint_repo, ctx, settings.allow_networks, settings.delivery_timeout
             ),
-            applications=ApplicationService(ApplicationRepository(db), ctx),
+            applications=applications,
+            console=ConsoleService(
+                ConsoleRepository(db),
+                accounts,
+                applications,
+                ctx,
+                session_seconds=settings.console_session_seconds,
+                portal_max_seconds=settings.portal_max_seconds,
+            ),
             events=events,
             deliveries=DeliveryService(
                 delivery_repo,

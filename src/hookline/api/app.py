@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookline import __version__
+from hookline import __version__, console
 from hookline.api import errors, svix
 from hookline.api.guard import InputGuard
 from hookline.api.idempotency import IdempotentPosts
@@ -61,6 +61,7 @@ def create_app(sys: System) -> FastAPI:
     for router in svix.ROUTERS:
         app.include_router(router)
     serve_docs(app)
+    console.install(app)
     # The last added runs outermost: request id, body limit, input guard, then the
     # idempotency of POSTs, which so only ever stores requests that passed the guard.
     app.add_middleware(IdempotentPosts, system=sys)

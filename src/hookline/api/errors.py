@@ -22,6 +22,7 @@ from hookline.api.limits import Refusal
 from hookline.api.responses import JSON
 from hookline.api.svix import wire
 from hookline.api.svix.wire import NotSupported
+from hookline.console import web
 
 log = logging.getLogger("hookline.api")
 
@@ -62,6 +63,12 @@ def status_for(exc: errors.HooklineError) -> int:
     return 500
 
 
+def _page(req: Request) -> bool:
+    """A console or portal page: errors there are answered as pages, not JSON."""
+    path = req.url.path
+    return path.startswith(("/console/", "/portal/")) or path in ("/console", "/portal")
+
+
 async def _hookline(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.HooklineError)
     status = status_for(exc)
@@ -70,6 +77,8 @@ async def _hookline(req: Request, exc: Exception) -> Response:
         log.warning("%s: %s", exc.code, exc.__cause__ or exc)
     elif status >= 500:
         log.warning("%s: %s", exc.code, exc, exc_info=exc.__cause__)
+    if _page(req):
+        return web.error_page(req, status, exc.message, exc.code)
     if wire.is_svix(req.url.path):
         return wire.refusal(status, exc.code, exc.message, _headers(status))
     if exc.details is not None:
@@ -90,6 +99,11 @@ async def _validation(req: Request, exc: Exception) -> Response:
         return error_response(400, "the body is not valid JSON", "invalid_json")
     if wire.is_svix(req.url.path):
         return wire.validation_error(problems)
+    if _page(req):
+        first_problem = problems[0] if problems else {}
+        where = ".".join(str(part) for part in first_problem.get("loc", ())[1:])
+        text = f"{where}: {first_problem.get('msg', '')}" if where else "invalid request"
+        return web.error_page(req, 422, text, "validation_error")
     details = [
         {"loc": [str(part) for part in p.get("loc", ())], "message": p.get("msg", "")}
         for p in problems
@@ -116,6 +130,9 @@ async def _http(req: Request, exc: Exception) -> Response:
         return wire.error(
             exc.status_code, codes.get(exc.status_code, "http_error"), message, headers
         )
+    if _page(req) and exc.status_code in (404, 405):
+        text = "There is no such page." if exc.status_code == 404 else message
+        return web.error_page(req, exc.status_code, text, codes[exc.status_code])
     return error_response(
         exc.status_code, message, codes.get(exc.status_code, "http_error"), headers
     )
@@ -150,6 +167,8 @@ async def _refusal(req: Request, exc: Exception) -> Response:
 
 async def _unexpected(req: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
+    if _page(req):
+        return web.error_page(req, 500, "Something went wrong on the server.", "internal_error")
     if wire.is_svix(req.url.path):
         return wire.error(500, "internal_error", "internal error")
     return error_response(500, "internal error", "internal_error")

@@ -28,6 +28,8 @@ PREFIXES = frozenset(
         "job",
         "evtype",
         "src",
+        "sess",  # a console or portal session
+        "ptok",  # a portal link
     }
 )
 

@@ -33,6 +33,8 @@ class DeliveryFilter:
     event_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Only the deliveries to webhooks of this application (the portal's scope).
+    app_id: str | None = None
 
     @property
     def min_id(self) -> str | None:
@@ -52,6 +54,7 @@ class DeliveryFilter:
             "event_id": self.event_id,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "app_id": self.app_id,
         }
 
     @classmethod
@@ -63,6 +66,7 @@ class DeliveryFilter:
             event_id=doc.get("event_id"),
             since=datetime.fromisoformat(doc["since"]) if doc.get("since") else None,
             until=datetime.fromisoformat(doc["until"]) if doc.get("until") else None,
+            app_id=doc.get("app_id"),
         )
 
 

@@ -59,14 +59,24 @@ class AccountService:
             raise AuthenticationFailed()
         if self._admin_key and hmac.compare_digest(token.encode(), self._admin_key.encode()):
             return Principal(account_id=None)
-        digest = hash_api_key(token)
+        who = await self.principal_for_digest(hash_api_key(token))
+        if who is None:
+            raise AuthenticationFailed("the API key is not valid")
+        return who
+
+    async def principal_for_digest(self, digest: str) -> Principal | None:
+        """Who the key with this digest speaks for, while it is valid: the console keeps
+        the digest of the key a browser signed in with, so revoking the key (or changing
+        the admin key) ends that session too."""
+        if self._admin_key and hmac.compare_digest(digest, hash_api_key(self._admin_key)):
+            return Principal(account_id=None)
         cached = self._key_cache.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return Principal(account_id=cached[0])
         account_id = await self.repo.account_for_key(digest)
         if account_id is None:
             self._key_cache.pop(digest, None)
-            raise AuthenticationFailed("the API key is not valid")
+            return None
         if len(self._key_cache) > 10_000:
             self._key_cache.clear()
         self._key_cache[digest] = (account_id, time.monotonic() + KEY_CACHE_SECONDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from hookline.domain.matching import is_valid_event_type
 from hookline.domain.models import (
@@ -105,6 +106,30 @@ class DeliveryService:
             head = await self.queries.head_of_line(webhook_id)
         return stats, head
 
+    async def finished_per_minute(
+        self, account_id: str, minutes: int, app_id: str | None = None
+    ) -> list[tuple[datetime, int, int]]:
+        """The last ``minutes`` minutes, oldest first: (minute, succeeded, failed), counting
+        deliveries as they finish for good."""
+        now = self.ctx.now().replace(second=0, microsecond=0)
+        first = now - timedelta(minutes=minutes - 1)
+        counts = await self.queries.finished_per_minute(account_id, first, app_id)
+        out = []
+        for i in range(minutes):
+            at = first + timedelta(minutes=i)
+            out.append(
+                (
+                    at,
+                    counts.get((at, DeliveryStatus.SUCCEEDED.value), 0),
+                    counts.get((at, DeliveryStatus.FAILED.value), 0),
+                )
+            )
+        return out
+
+    async def count(self, account_id: str, f: DeliveryFilter) -> int:
+        """How many of the account's deliveries match ``f``."""
+        return await self.queries.count(account_id, f)
+
     async def cancel(self, account_id: str, delivery_id: str) -> Delivery:
         """Cancel a pending or held delivery for good (it skips a FIFO line's head)."""
         done = await self.queries.cancel(account_id, delivery_id, self.ctx.now())
@@ -134,8 +159,10 @@ class DeliveryService:
         succeeded: bool | None = None,
         cursor: str | None,
         limit: int,
+        app_id: str | None = None,
     ) -> Page[Attempt]:
-        """Attempts of one webhook and/or one event, newest first."""
+        """Attempts of one webhook and/or one event (or of one application's webhooks),
+        newest first."""
         return await self.queries.attempts_page(
             account_id,
             endpoint_id=endpoint_id,
@@ -143,6 +170,7 @@ class DeliveryService:
             succeeded=succeeded,
             cursor=cursor,
             limit=limit,
+            app_id=app_id,
         )
 
     async def attempt(self, account_id: str, attempt_id: str) -> tuple[Attempt, Endpoint]:

@@ -4,7 +4,7 @@ with the exact request it sent. Every query here runs on an index ending in ``id
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from hookline.store.control import fifo_head
 from hookline.store.database import Database
 from hookline.store.deliveries import attempt_from_row, delivery_from_row
 from hookline.store.pagination import fetch_page
-from hookline.store.tables import attempts, deliveries, request_bodies
+from hookline.store.tables import attempts, deliveries, endpoints, request_bodies
 
 
 def filtered(account_id: str, f: DeliveryFilter) -> list[sa.ColumnElement[bool]]:
@@ -30,11 +30,17 @@ def filtered(account_id: str, f: DeliveryFilter) -> list[sa.ColumnElement[bool]]
         terms.append(deliveries.c.event_type == f.event_type)
     if f.event_id is not None:
         terms.append(deliveries.c.message_id == f.event_id)
+    if f.app_id is not None:
+        terms.append(deliveries.c.endpoint_id.in_(_app_endpoints(f.app_id)))
     if (low := f.min_id) is not None:
         terms.append(deliveries.c.id >= low)
     if (high := f.below_id) is not None:
         terms.append(deliveries.c.id < high)
     return terms
+
+
+def _app_endpoints(app_id: str) -> sa.Select[tuple[str]]:
+    return sa.select(endpoints.c.id).where(endpoints.c.app_id == app_id)
 
 
 class DeliveryQueries:
@@ -66,6 +72,7 @@ class DeliveryQueries:
         succeeded: bool | None,
         cursor: str | None,
         limit: int,
+        app_id: str | None = None,
     ) -> Page[Attempt]:
         """Attempts of the account, newest first, of one endpoint and/or one message;
         only those answered 2xx (``succeeded``) or only the others."""
@@ -78,6 +85,8 @@ class DeliveryQueries:
             stmt = stmt.where(attempts.c.endpoint_id == endpoint_id)
         if message_id is not None:
             stmt = stmt.where(attempts.c.message_id == message_id)
+        if app_id is not None:
+            stmt = stmt.where(attempts.c.endpoint_id.in_(_app_endpoints(app_id)))
         ok = attempts.c.status_code.between(200, 299)
         if succeeded is True:
             stmt = stmt.where(ok)
@@ -164,6 +173,39 @@ class DeliveryQueries:
         if row is None:
             return None
         return _with_request(row), row.endpoint_id
+
+    async def finished_per_minute(
+        self, account_id: str, since: datetime, app_id: str | None = None
+    ) -> dict[tuple[datetime, str], int]:
+        """How many of the account's deliveries succeeded and failed for good in each
+        minute since ``since``, keyed by (minute, status); minutes with none are absent."""
+        if self.db.is_sqlite:
+            minute: sa.ColumnElement[Any] = sa.func.strftime(
+                "%Y-%m-%d %H:%M", deliveries.c.updated_at
+            )
+        else:
+            minute = sa.func.date_trunc("minute", deliveries.c.updated_at)
+        terms = [
+            deliveries.c.status.in_([DeliveryStatus.SUCCEEDED.value, DeliveryStatus.FAILED.value]),
+            deliveries.c.updated_at >= since,
+            deliveries.c.account_id == account_id,
+        ]
+        if app_id is not None:
+            terms.append(deliveries.c.endpoint_id.in_(_app_endpoints(app_id)))
+        stmt = (
+            sa.select(minute.label("minute"), deliveries.c.status, sa.func.count())
+            .where(*terms)
+            .group_by(minute, deliveries.c.status)
+        )
+        out: dict[tuple[datetime, str], int] = {}
+        async with self.db.read() as conn:
+            for at, status, n in await conn.execute(stmt):
+                if isinstance(at, str):
+                    at = datetime.strptime(at, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+                else:
+                    at = at.astimezone(UTC)
+                out[(at, str(status))] = int(n)
+        return out
 
 
 def _with_request(row: Any) -> Attempt:

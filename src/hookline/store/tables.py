@@ -556,3 +556,46 @@ for _new in (
     sa.Column("tags", sa.JSON(none_as_null=True)),
 ):
     messages.append_column(_new)
+
+# -- the web console and the embeddable portal ---------------------------------------------
+
+# A signed-in browser: the cookie carries a random token; only its digest is stored.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    _id(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("scope", sa.String(16), nullable=False),  # admin | account | application
+    _ref("account_id", "accounts.id", nullable=True),  # NULL: the admin
+    _ref("app_id", "applications.id", nullable=True),  # set for portal sessions alone
+    # The digest of the key signed in with: a revoked key ends its sessions.
+    sa.Column("key_hash", sa.String(64)),
+    _time("created_at"),
+    _time("expires_at"),
+    sa.Index(None, "expires_at"),
+)
+
+# A portal link's one-time token, exchanged for a portal session on first use.
+portal_tokens = sa.Table(
+    "portal_tokens",
+    metadata,
+    _id(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _ref("account_id", "accounts.id"),
+    _ref("app_id", "applications.id"),
+    _time("created_at"),
+    _time("expires_at"),
+    _time("used_at", nullable=True),
+    sa.Index(None, "expires_at"),
+)
+
+# How an account's portal looks to its own customers.
+account_branding = sa.Table(
+    "account_branding",
+    metadata,
+    sa.Column("account_id", sa.String(40), sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("name", sa.String(200)),
+    sa.Column("logo_url", sa.Text()),
+    sa.Column("accent_color", sa.String(7)),
+    _time("updated_at"),
+)

@@ -1,0 +1,1 @@
+"""The console's and the portal's pages, one module per area."""

@@ -1,0 +1,3 @@
+"""admin pages."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""event_types pages."""
+
+from __future__ import annotations

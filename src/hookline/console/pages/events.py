@@ -1,0 +1,3 @@
+"""events pages."""
+
+from __future__ import annotations

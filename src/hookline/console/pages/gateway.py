@@ -1,0 +1,3 @@
+"""gateway pages."""
+
+from __future__ import annotations

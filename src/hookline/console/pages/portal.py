@@ -1,0 +1,3 @@
+"""portal pages."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""webhooks pages."""
+
+from __future__ import annotations
