@@ -31,12 +31,25 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+@pytest.fixture(scope="session")
+def chromium() -> str:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (scripts/browser-install)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where this test's screenshots go: docs/images when refreshing the docs."""
+    where = Path(SHOTS) if SHOTS else tmp_path
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        b = await pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         try:
             yield b
         finally:
@@ -61,9 +74,11 @@ async def tab(context: BrowserContext) -> Page:
     page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
     page.on(
         "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-        if msg.type == "error" and "status of 4" not in msg.text
-        else None,
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and "status of 4" not in msg.text
+            else None
+        ),
     )
     page.problems = problems  # type: ignore[attr-defined]
     return page
@@ -112,13 +127,12 @@ def admin_key() -> str:
     return ADMIN_KEY
 
 
-async def shoot(tab: Page, name: str, tmp_path: Path | None = None) -> None:
-    """A screenshot of the page as it is; into docs/images when refreshing the docs."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        await tab.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
-    elif tmp_path is not None:
-        await tab.screenshot(path=str(tmp_path / f"{name}.png"))
+async def shoot(tab: Page, name: str, where: Path | None = None) -> None:
+    """A screenshot of the page as it is, into ``where`` (the ``shots`` fixture: the
+    test's own directory, or docs/images when HOOKLINE_SCREENSHOTS says so)."""
+    folder = SHOTS or (str(where) if where is not None else None)
+    if folder is not None:
+        await tab.screenshot(path=f"{folder}/{name}.png", full_page=False)
 
 
 def no_problems(tab: Page) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +26,7 @@ from hookline.api.routes import (
     events,
     listen,
     money,
+    portal,
     sources,
     system,
     webhooks,
@@ -40,6 +43,8 @@ def create_app(sys: System) -> FastAPI:
         redoc_url=None,
     )
     app.state.system = sys
+    # Set when the server begins to stop: long-lived streams end on it.
+    app.state.stopping = asyncio.Event()
     errors.install(app)
     for module in (
         system,
@@ -55,6 +60,7 @@ def create_app(sys: System) -> FastAPI:
         event_types,
         listen,
         sources,
+        portal,
         admin,
     ):
         app.include_router(module.router)

@@ -4,6 +4,7 @@ each time the newest attempt the viewer may see changes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -15,8 +16,8 @@ from hookline.console.web import Page, page
 from hookline.errors import StoreUnavailable
 
 POLL_SECONDS = 1.0
-# EventSource reconnects by itself: a stream ends after this, so none outlives a deploy long.
-STREAM_SECONDS = 300.0
+# EventSource reconnects by itself (after the retry: below): streams are kept short.
+STREAM_SECONDS = 120.0
 
 
 @PAGES.get("/live", portal=True)
@@ -34,14 +35,17 @@ async def live(
         )
         return found.items[0].id if found.items else None
 
+    stopping: asyncio.Event = p.request.app.state.stopping
+
     async def events() -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
         end = loop.time() + STREAM_SECONDS
         seen = await newest()
         yield b"retry: 2000\n\n"
         while loop.time() < end:
-            await asyncio.sleep(POLL_SECONDS)
-            if await p.request.is_disconnected():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), POLL_SECONDS)
+            if stopping.is_set() or await p.request.is_disconnected():
                 return
             try:
                 current = await newest()
