@@ -186,6 +186,10 @@ async def _serve(settings: Settings, *, with_worker: bool) -> None:
             f"(database: {system.db.dialect}, worker: {'on' if with_worker else 'off'})",
             flush=True,
         )
+        print(
+            f"console on http://{shown}:{port}/console, API docs on http://{shown}:{port}/docs",
+            flush=True,
+        )
         await server.serve(sockets=[sock])
     finally:
         await system.close()
