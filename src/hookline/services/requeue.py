@@ -3,6 +3,7 @@ re-queueing to background work (:mod:`hookline.runtime.requeue`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -51,13 +52,8 @@ class RequeueService:
     async def retry(self, account_id: str, f: DeliveryFilter) -> RequeueJob:
         """Queue again every finished delivery of active webhooks that ``f`` matches
         (failed ones when no status is given)."""
-        f = DeliveryFilter(
-            statuses=_statuses(f.statuses, RETRYABLE, (DeliveryStatus.FAILED,)),
-            webhook_id=f.webhook_id,
-            event_type=f.event_type,
-            event_id=f.event_id,
-            since=f.since,
-            until=f.until,
+        f = dataclasses.replace(
+            f, statuses=_statuses(f.statuses, RETRYABLE, (DeliveryStatus.FAILED,))
         )
         return await self._start(account_id, f)
 
