@@ -16,6 +16,9 @@ from tests.support.server import Running
 UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/assets"}
 # The Svix-compatible API: its contract is Svix's own API document (docs/svix.md).
 SVIX_PREFIX = "/api/v1"
+# The console's and the portal's pages (and their static files): HTML for browsers, never
+# API operations.
+PAGE_PREFIXES = ("/console", "/portal")
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -44,12 +47,15 @@ async def test_every_route_declares_success_errors_and_auth(hookline: Running) -
     # that are not API operations.
     for path, methods, in_schema in _routes(create_app(hookline.system)):
         if not in_schema or not methods:
-            if path not in UNDOCUMENTED and not path.startswith(SVIX_PREFIX):
+            if path not in UNDOCUMENTED and not _outside_the_api(path):
                 problems.append(f"{path} is served but not in the OpenAPI document")
             continue
         for method in methods - {"HEAD"}:
             if method.lower() not in doc["paths"].get(path, {}):
                 problems.append(f"{method} {path} is not in the OpenAPI document")
+    problems += [
+        f"{path} is a page but in the OpenAPI document" for path in doc["paths"] if _is_page(path)
+    ]
     assert not problems, "\n".join(problems)
     assert operations >= 43
     assert doc["components"]["securitySchemes"]["HTTPBearer"] == {
@@ -59,6 +65,14 @@ async def test_every_route_declares_success_errors_and_auth(hookline: Running) -
     }
     assert set(doc["components"]["schemas"]["Error"]["required"]) == {"error", "code"}
     assert "HTTPValidationError" not in doc["components"]["schemas"]
+
+
+def _is_page(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)
+
+
+def _outside_the_api(path: str) -> bool:
+    return path.startswith(SVIX_PREFIX) or _is_page(path)
 
 
 def _operation_problems(name: str, path: str, method: str, op: dict[str, Any]) -> list[str]:

@@ -253,3 +253,29 @@ class Purge(Strict):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     dry_run: bool = Field(default=False, description="count what would go; remove nothing")
+
+
+class PortalSessionCreate(Strict):
+    # Not bounded here: the service refuses with invalid_expires_in, as documented.
+    expires_in: int | None = Field(
+        default=None,
+        description="seconds the link may be opened in, and the portal session lasts: "
+        "60 up to HOOKLINE_PORTAL_MAX_SECONDS (default 7 days); default 3600 "
+        "(invalid_expires_in otherwise)",
+    )
+
+
+class BrandingUpdate(Strict):
+    """The portal's whole branding: a field left out or null is cleared."""
+
+    name: str | None = Field(
+        default=None, description="at most 200 characters (invalid_name); null: no name"
+    )
+    logo_url: str | None = Field(
+        default=None,
+        description="an http(s) URL, or a path of this server, of at most 2048 characters "
+        "(invalid_logo_url); the portal loads images from this server or over HTTPS",
+    )
+    accent_color: str | None = Field(
+        default=None, description="a colour such as #1f6feb (invalid_accent_color)"
+    )

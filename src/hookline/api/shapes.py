@@ -429,3 +429,25 @@ class PurgeResult(BaseModel):
         description="false when this purge stopped at its time limit: old rows remain, "
         "call again to continue"
     )
+
+
+# -- the portal ---------------------------------------------------------------------------
+
+
+class PortalSession(BaseModel):
+    url: str = Field(
+        description="opens the application's portal, once: <public_url>/portal/enter/<token>"
+    )
+    token: str = Field(description="hkp_…: the one-time token the url carries")
+    expires_at: datetime = Field(
+        description="until when the link can be opened, and the portal session lasts"
+    )
+
+
+class Branding(BaseModel):
+    name: str | None = Field(
+        description="shown in the portal's header; the account's name until branding is set"
+    )
+    logo_url: str | None
+    accent_color: str | None = Field(description="#rrggbb")
+    updated_at: datetime | None = Field(description="null: never set")

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from hookline.errors import HooklineError, NotFound, PermissionDenied
 from hookline.services.console import Viewer
+from hookline.store.console import Branding
 from hookline.system import System
 
 STATIC = str(files("hookline.console") / "static")
@@ -148,6 +149,8 @@ class Page:
     viewer: Viewer
     place: Place
     form: Form = field(default_factory=lambda: Form({}))
+    # The account's portal branding, which every portal page's header shows.
+    branding: Branding | None = None
 
     @property
     def account_id(self) -> str:
@@ -190,7 +193,7 @@ class Page:
             place=self.place,
             flash=flash if flash in FLASHES else None,
             flash_text=FLASHES.get(flash or ""),
-            branding=values.pop("branding", None),
+            branding=values.pop("branding", self.branding),
             **values,
         )
         response = HTMLResponse(html, status_code=status)
@@ -228,6 +231,8 @@ FLASHES: Mapping[str, str] = {
     "branding_saved": "Portal branding saved.",
     "portal_link_created": "Portal link created.",
     "event_type_saved": "Event type saved.",
+    "api_paused": "API paused: it takes no new calls until it is resumed.",
+    "api_resumed": "API resumed: it takes calls again.",
 }
 
 
@@ -287,7 +292,12 @@ async def page(request: Request) -> Page:
         check_origin(request)
         form = Form.parse(await request.body())
         check_csrf(request, form, viewer)
-    return Page(request=request, system=system, viewer=viewer, place=place, form=form)
+    branding = None
+    if place.portal and viewer.account_id is not None:
+        branding = await system.console.branding(viewer.account_id)
+    return Page(
+        request=request, system=system, viewer=viewer, place=place, form=form, branding=branding
+    )
 
 
 def error_page(request: Request, status: int, message: str, code: str) -> Response:

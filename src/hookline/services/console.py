@@ -192,11 +192,16 @@ class ConsoleService:
         if name is not None and len(name) > 200:
             raise InvalidInput("name must be at most 200 characters", code="invalid_name")
         logo_url = (logo_url or "").strip() or None
+        # https alone: the pages' Content-Security-Policy loads images from nowhere else
+        # (and a portal served over HTTPS would refuse a plain-HTTP image anyway).
         if logo_url is not None and (
-            len(logo_url) > 2048 or not logo_url.startswith(("https://", "http://", "/"))
+            len(logo_url) > 2048
+            or not (logo_url.startswith("https://") or logo_url.startswith("/"))
+            or logo_url.startswith("//")
+            or any(c in logo_url for c in "\"'<> \n\r\t")
         ):
             raise InvalidInput(
-                "logo_url must be an http(s) URL or a path of this server",
+                "logo_url must be an https URL or a path on this server",
                 code="invalid_logo_url",
             )
         accent_color = (accent_color or "").strip() or None

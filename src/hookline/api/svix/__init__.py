@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from hookline.api.svix import (
     applications,
     attempts,
+    auth,
     endpoints,
     event_types,
     health,
@@ -26,5 +27,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     messages.router,
     attempts.router,
     endpoints.router,
+    auth.router,
     unsupported.router,
 )

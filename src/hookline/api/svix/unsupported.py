@@ -16,7 +16,7 @@ FEATURES = {
     "environment": "environments",
     "integration": "integrations",
     "background-task": "background tasks",
-    "auth": "application portal access and tokens",
+    "auth": "this authentication operation (app-portal-access is supported)",
     "stats": "usage statistics",
     "operational-webhook": "operational webhook endpoints (use /v1/webhooks)",
     "transformation-template": "transformations",
