@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import Site, no_problems, shoot
+from tests.support.receiver import Reply
 
 
 async def test_sign_in_shows_the_overview_and_sign_out_ends_the_session(
@@ -22,7 +25,6 @@ async def test_sign_in_shows_the_overview_and_sign_out_ends_the_session(
     await site.sign_in(tab)
     await expect(tab.get_by_role("heading", name="Overview")).to_be_visible()
     await expect(tab.get_by_role("img", name="Deliveries finished per minute")).to_be_visible()
-    await shoot(tab, "overview", tmp_path)
 
     cookies = {c["name"]: c for c in await tab.context.cookies()}
     session = cookies["hookline_console"]
@@ -85,3 +87,35 @@ async def test_pages_forbid_framing_and_outside_scripts(site: Site) -> None:
 async def test_the_admin_key_opens_the_admin_pages(site: Site, tab: Page, admin_key: str) -> None:
     await site.sign_in(tab, admin_key)
     await expect(tab).to_have_url(site.url + "/console/admin")
+
+
+async def test_the_overview_counts_deliveries_as_they_finish(
+    site: Site, tab: Page, make_receiver: Any, tmp_path: Path
+) -> None:
+    ok = await make_receiver(None)
+    down = await make_receiver(lambda _r, _n: Reply(status=500))
+    client = site.client()
+    for url, events in ((ok.url, "order.paid"), (down.url, "order.failed")):
+        r = await client.post(
+            "/v1/webhooks",
+            json={"callback_url": url, "events": [events], "retry_policy": {"schedule": []}},
+        )
+        assert r.status_code == 201, r.text
+    await site.sign_in(tab)
+    chart = tab.get_by_role("img", name="Deliveries finished per minute")
+    await expect(chart).to_have_attribute("aria-label", re.compile("0 succeeded, 0 failed"))
+    for kind, n in (("order.paid", 3), ("order.failed", 2)):
+        for i in range(n):
+            r = await client.post("/v1/events", json={"type": kind, "data": {"n": i}})
+            assert r.status_code == 202, r.text
+    await ok.wait_for(3)
+    await down.wait_for(2)
+    # The chart follows the attempts without a reload.
+    await expect(chart).to_have_attribute(
+        "aria-label", re.compile("3 succeeded, 2 failed"), timeout=10_000
+    )
+    await tab.reload()
+    # A green and a red bar (two of each when the deliveries straddled a minute).
+    assert 2 <= await tab.locator("svg.chart rect").count() <= 4
+    await expect(tab.get_by_role("table").first).to_contain_text(down.url)
+    await shoot(tab, "overview", tmp_path)
