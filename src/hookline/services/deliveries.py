@@ -126,6 +126,15 @@ class DeliveryService:
             )
         return out
 
+    async def newest_attempt_id(
+        self, account_id: str, *, app_id: str | None = None, endpoint_id: str | None = None
+    ) -> str | None:
+        """The newest attempt to the account's webhooks (of one application, or one
+        webhook): what a page following new attempts watches."""
+        return await self.queries.newest_attempt_id(
+            account_id, app_id=app_id, endpoint_id=endpoint_id
+        )
+
     async def count(self, account_id: str, f: DeliveryFilter) -> int:
         """How many of the account's deliveries match ``f``."""
         return await self.queries.count(account_id, f)
@@ -159,10 +168,8 @@ class DeliveryService:
         succeeded: bool | None = None,
         cursor: str | None,
         limit: int,
-        app_id: str | None = None,
     ) -> Page[Attempt]:
-        """Attempts of one webhook and/or one event (or of one application's webhooks),
-        newest first."""
+        """Attempts of one webhook and/or one event, newest first."""
         return await self.queries.attempts_page(
             account_id,
             endpoint_id=endpoint_id,
@@ -170,7 +177,6 @@ class DeliveryService:
             succeeded=succeeded,
             cursor=cursor,
             limit=limit,
-            app_id=app_id,
         )
 
     async def attempt(self, account_id: str, attempt_id: str) -> tuple[Attempt, Endpoint]:

@@ -72,7 +72,6 @@ class DeliveryQueries:
         succeeded: bool | None,
         cursor: str | None,
         limit: int,
-        app_id: str | None = None,
     ) -> Page[Attempt]:
         """Attempts of the account, newest first, of one endpoint and/or one message;
         only those answered 2xx (``succeeded``) or only the others."""
@@ -85,8 +84,6 @@ class DeliveryQueries:
             stmt = stmt.where(attempts.c.endpoint_id == endpoint_id)
         if message_id is not None:
             stmt = stmt.where(attempts.c.message_id == message_id)
-        if app_id is not None:
-            stmt = stmt.where(attempts.c.endpoint_id.in_(_app_endpoints(app_id)))
         ok = attempts.c.status_code.between(200, 299)
         if succeeded is True:
             stmt = stmt.where(ok)
@@ -173,6 +170,29 @@ class DeliveryQueries:
         if row is None:
             return None
         return _with_request(row), row.endpoint_id
+
+    async def newest_attempt_id(
+        self, account_id: str, *, app_id: str | None = None, endpoint_id: str | None = None
+    ) -> str | None:
+        """The id of the newest attempt to the account's webhooks (of one application, or
+        one webhook): one lookup on ``(endpoint_id, id)`` per webhook, however many
+        attempts the account or the whole table holds."""
+        newest = (
+            sa.select(attempts.c.id)
+            .where(attempts.c.endpoint_id == endpoints.c.id)
+            .order_by(attempts.c.id.desc())
+            .limit(1)
+            .correlate(endpoints)
+            .scalar_subquery()
+        )
+        stmt = sa.select(sa.func.max(newest)).where(endpoints.c.account_id == account_id)
+        if app_id is not None:
+            stmt = stmt.where(endpoints.c.app_id == app_id)
+        if endpoint_id is not None:
+            stmt = stmt.where(endpoints.c.id == endpoint_id)
+        async with self.db.read() as conn:
+            found = (await conn.execute(stmt)).scalar_one_or_none()
+        return str(found) if found is not None else None
 
     async def finished_per_minute(
         self, account_id: str, since: datetime, app_id: str | None = None

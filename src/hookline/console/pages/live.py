@@ -30,10 +30,9 @@ async def live(
     app_id = p.viewer.app_id
 
     async def newest() -> str | None:
-        found = await p.system.deliveries.attempts_page(
-            account, endpoint_id=endpoint_id, cursor=None, limit=1, app_id=app_id
+        return await p.system.deliveries.newest_attempt_id(
+            account, app_id=app_id, endpoint_id=endpoint_id
         )
-        return found.items[0].id if found.items else None
 
     stopping: asyncio.Event = p.request.app.state.stopping
 
