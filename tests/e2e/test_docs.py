@@ -75,7 +75,14 @@ async def test_shell_examples_run_as_pasted(page: Path, tmp_path: Path, database
     for entry in ROOT.iterdir():  # the checkout, as pages expect, without its data
         if entry.name not in (".git", ".hookline"):
             (work / entry.name).symlink_to(entry)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
+    # HOOKLINE_EXTRAS is kept: with it, the pages' scripts/serve finds .venv installed as
+    # this run installed it, instead of installing it again from the page's directory
+    # (which would leave .venv's Hookline pointing into that directory, deleted later).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HOOKLINE_") or k == "HOOKLINE_EXTRAS"
+    }
     env |= {
         "HOOKLINE_PORT": str(api),
         "HOOKLINE_DATABASE_URL": database_url,

@@ -76,6 +76,9 @@ class DeliveryWorker:
         # reset it, and a change made elsewhere (a rate limit set through the API, a
         # pause another worker recorded) is seen within ``poll_interval``.
         self._look_at_controlled = 0.0
+        # Counts those resets: a claim that was running while one happened must not put
+        # the look off again (what it saw is older than the record that reset it).
+        self._controlled_changes = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -137,6 +140,7 @@ class DeliveryWorker:
         now = self.clock()
         loop_now = asyncio.get_running_loop().time()
         look = loop_now >= self._look_at_controlled
+        changes = self._controlled_changes
         claimed = await self.repo.claim_due(
             self.owner,
             now=now,
@@ -145,7 +149,7 @@ class DeliveryWorker:
             exclude_endpoints=saturated,
             controlled=look,
         )
-        if look:
+        if look and changes == self._controlled_changes:
             ahead = s.poll_interval
             if claimed.next_look is not None:
                 ahead = min(ahead, (claimed.next_look - now).total_seconds())
@@ -389,6 +393,7 @@ class DeliveryWorker:
             # A circuit changed, a webhook paused, or a FIFO line moved on: what may be
             # claimed changed.
             self._look_at_controlled = 0.0
+            self._controlled_changes += 1
             self.wakeup.notify()
         if announced or any(o.decision.status is DeliveryStatus.PENDING for o in batch):
             # A retry is now scheduled: let the claim loop shorten its sleep to it.
