@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from hookline.console.registry import PAGES
 from hookline.console.web import Form, Page, page
-from hookline.domain.models import DeliveryStatus, Endpoint, EndpointStatus, Ordering
+from hookline.domain.models import Endpoint, Ordering
 from hookline.domain.search import DeliveryFilter
 from hookline.domain.signing import Scheme, key_type, public_key
 from hookline.errors import Conflict, InvalidInput
@@ -404,8 +404,3 @@ def _parse_local(text: str) -> datetime:
         raise InvalidInput(
             "since must be a date and time, e.g. 2026-01-31T09:00", code="invalid_since"
         ) from None
-
-
-# What the templates compare statuses with.
-STATUSES = DeliveryStatus
-ENDPOINT_STATUSES = EndpointStatus
