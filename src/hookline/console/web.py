@@ -22,7 +22,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from hookline.errors import HooklineError, NotFound, PermissionDenied
+from hookline.errors import HooklineError, InvalidInput, NotFound, PermissionDenied
 from hookline.services.console import Viewer
 from hookline.store.console import Branding
 from hookline.system import System
@@ -120,6 +120,26 @@ def _body(value: bytes | str | None) -> str:
         return _json(orjson.loads(raw))
     except orjson.JSONDecodeError:
         return raw.decode("utf-8", "replace")
+
+
+def local_time(name: str, value: str) -> datetime | None:
+    """A ``datetime-local`` form value, read as UTC (the pages speak UTC; an explicit
+    offset is honoured); empty is None."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be a date and time such as 2025-01-31T13:45", code=f"invalid_{name}"
+        ) from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def local_input(at: datetime) -> str:
+    """A time as a ``datetime-local`` input shows it, in UTC."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def _environment() -> Environment:

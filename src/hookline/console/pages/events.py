@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -17,7 +16,7 @@ from starlette.responses import Response
 
 from hookline.api import responses as out
 from hookline.console.registry import PAGES
-from hookline.console.web import Page, page
+from hookline.console.web import Page, local_time, page
 from hookline.domain.models import Application, Delivery, DeliveryStatus, Endpoint
 from hookline.domain.search import RETRYABLE, DeliveryFilter
 from hookline.errors import InvalidInput, NotFound
@@ -87,19 +86,6 @@ def _status(value: str) -> DeliveryStatus | None:
         raise InvalidInput(f"status must be one of {choices}", code="invalid_status") from None
 
 
-def _time(name: str, value: str) -> datetime | None:
-    """A ``datetime-local`` value, read as UTC (an explicit offset is honoured)."""
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be a date and time such as 2025-01-31T13:45", code=f"invalid_{name}"
-        ) from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 async def _filter(p: Page, q: Query) -> DeliveryFilter:
     """The search the form describes, within what the viewer may see: in the portal its
     application; in the console the chosen application, if one is."""
@@ -112,8 +98,8 @@ async def _filter(p: Page, q: Query) -> DeliveryFilter:
         statuses=(status,) if status else (),
         webhook_id=(await p.webhook(q.webhook)).id if q.webhook else None,
         event_type=q.event_type or None,
-        since=_time("since", q.since),
-        until=_time("until", q.until),
+        since=local_time("since", q.since),
+        until=local_time("until", q.until),
         app_id=app_id,
     )
 

@@ -14,7 +14,7 @@ from fastapi import Depends, Query
 from starlette.responses import Response
 
 from hookline.console.registry import PAGES
-from hookline.console.web import Form, Page, page
+from hookline.console.web import Form, Page, local_input, local_time, page
 from hookline.domain.models import Endpoint, Ordering
 from hookline.domain.search import DeliveryFilter
 from hookline.domain.signing import Scheme, key_type, public_key
@@ -287,7 +287,7 @@ async def webhook(p: Annotated[Page, Depends(page)], webhook_id: str) -> Respons
         catalog=await _catalog(p),
         recent=await _recent(p, w.id),
         stats_hours=STATS_HOURS,
-        now_local=_local(datetime.now(UTC) - timedelta(hours=1)),
+        now_local=local_input(datetime.now(UTC) - timedelta(hours=1)),
     )
 
 
@@ -387,20 +387,8 @@ async def send_test(p: Annotated[Page, Depends(page)], webhook_id: str) -> Respo
 @PAGES.post("/webhooks/{webhook_id}/recover", portal=True)
 async def recover(p: Annotated[Page, Depends(page)], webhook_id: str) -> Response:
     w = await p.webhook(webhook_id)
-    since = _parse_local(p.form.get("since"))
+    since = local_time("since", p.form.get("since"))
+    if since is None:
+        raise InvalidInput("since: choose a date and time", code="invalid_since")
     await p.system.requeue.recover(p.account_id, w.id, since=since, until=None, statuses=None)
     return p.redirect(f"/webhooks/{w.id}", flash="recover_started")
-
-
-def _local(at: datetime) -> str:
-    """A time for a datetime-local input (the pages speak UTC)."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-
-
-def _parse_local(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(
-            "since must be a date and time, e.g. 2026-01-31T09:00", code="invalid_since"
-        ) from None
