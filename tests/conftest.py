@@ -16,6 +16,7 @@ from tests.support import postgres
 from tests.support.processes import Cluster
 from tests.support.receiver import Receiver, Script
 from tests.support.server import Running, make_settings, start
+from tests.support.upstream import Upstream
 
 # Every test that runs Hookline runs once per backend; PostgreSQL joins when configured.
 BACKENDS = ["sqlite", *(["postgres"] if postgres.configured_url() else [])]
@@ -93,6 +94,14 @@ async def make_receiver() -> AsyncIterator[Callable[[Script | None], Awaitable[R
     yield make
     for r in started:
         await r.stop()
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Upstream]:
+    """An upstream that answers 200 {"answer": 42} at once."""
+    u = await Upstream().start()
+    yield u
+    await u.stop()
 
 
 @pytest.fixture

@@ -69,7 +69,21 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
 @pytest.fixture
 async def tab(context: BrowserContext) -> Page:
     """A browser tab that fails the test on any script error or refused resource."""
-    page = await context.new_page()
+    return _watched(await context.new_page())
+
+
+@pytest.fixture
+async def other(browser: Browser) -> AsyncIterator[Page]:
+    """A tab in a browser context of its own: another person's browser."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.set_default_timeout(10_000)
+    try:
+        yield _watched(await ctx.new_page())
+    finally:
+        await ctx.close()
+
+
+def _watched(page: Page) -> Page:
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
     page.on(
@@ -138,3 +152,16 @@ async def shoot(tab: Page, name: str, where: Path | None = None) -> None:
 def no_problems(tab: Page) -> None:
     problems: list[str] = tab.problems  # type: ignore[attr-defined]
     assert not problems, problems
+
+
+async def fits_narrow(tab: Page, shot: Path | None = None) -> None:
+    """At a phone's width nothing makes the whole page scroll sideways (wide tables
+    scroll in their own box); then back to 1280 px."""
+    await tab.set_viewport_size({"width": 390, "height": 800})
+    overflow = await tab.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page is {overflow}px wider than a narrow screen"
+    if shot is not None:
+        await tab.screenshot(path=str(shot), full_page=True)
+    await tab.set_viewport_size({"width": 1280, "height": 800})

@@ -4,41 +4,16 @@ revoking keys; and that only the admin key opens them."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Dialog, Page, expect
+from playwright.async_api import Dialog, Page, expect
 
-from tests.browser.conftest import Site, no_problems, shoot
-
-
-@pytest.fixture
-async def other(browser: Browser) -> AsyncIterator[Page]:
-    """A tab in a browser context of its own: another person's browser."""
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
-    ctx.set_default_timeout(10_000)
-    try:
-        yield await ctx.new_page()
-    finally:
-        await ctx.close()
+from tests.browser.conftest import Site, fits_narrow, no_problems, shoot
 
 
 async def accept(dialog: Dialog) -> None:
     await dialog.accept()
-
-
-async def fits_narrow(tab: Page, shot: Path) -> None:
-    """At a phone's width nothing makes the whole page scroll sideways (wide tables
-    scroll in their own box)."""
-    await tab.set_viewport_size({"width": 390, "height": 800})
-    overflow = await tab.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"the page is {overflow}px wider than a narrow screen"
-    await tab.screenshot(path=str(shot), full_page=True)
-    await tab.set_viewport_size({"width": 1280, "height": 800})
 
 
 async def test_admin_creates_an_account_credits_it_and_revokes_its_key(

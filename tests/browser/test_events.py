@@ -20,7 +20,7 @@ from hookline.domain.models import DeliveryStatus
 from hookline.services.events import EventInput
 from hookline.services.webhooks import WebhookSpec
 from hookline.system import System
-from tests.browser.conftest import Site, no_problems, shoot
+from tests.browser.conftest import Site, fits_narrow, no_problems, shoot
 from tests.support.receiver import Receiver, Reply, Script
 from tests.support.server import settled
 
@@ -63,15 +63,6 @@ async def filter_status(tab: Page, status: str) -> None:
     await expect(tab).to_have_url(re.compile(rf"status={status}"))
 
 
-async def fits_narrow_screen(tab: Page) -> None:
-    await tab.set_viewport_size({"width": 390, "height": 800})
-    overflow = await tab.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"the page is {overflow}px wider than a narrow screen"
-    await tab.set_viewport_size({"width": 1280, "height": 800})
-
-
 async def test_a_failed_delivery_is_found_inspected_and_retried(
     site: Site, tab: Page, make_receiver: MakeReceiver, tmp_path: Path
 ) -> None:
@@ -109,7 +100,7 @@ async def test_a_failed_delivery_is_found_inspected_and_retried(
     await expect(rows.first).to_contain_text("failed")
     await expect(rows.first).to_contain_text(rx.url + "/hooks?src=hl")
     await shoot(tab, "events", tmp_path)
-    await fits_narrow_screen(tab)
+    await fits_narrow(tab)
 
     await rows.first.get_by_role("link", name=delivery_id).click()
     await expect(tab.get_by_role("heading", name="Delivery", exact=True)).to_be_visible()
@@ -140,7 +131,7 @@ async def test_a_failed_delivery_is_found_inspected_and_retried(
     await expect(tab.locator("#response-status")).to_contain_text("500")
     assert await tab.locator("#response-body").text_content() == "boom"
     await shoot(tab, "attempt", tmp_path)
-    await fits_narrow_screen(tab)
+    await fits_narrow(tab)
 
     # The receiver is fixed: Retry sends the delivery once more, and the page follows.
     state["fail"] = False

@@ -7,51 +7,15 @@ receiver of the result webhook; the pages are then read and used in the browser.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Site, no_problems, shoot
+from tests.browser.conftest import Site, fits_narrow, no_problems, shoot
 from tests.support.receiver import Receiver
 from tests.support.upstream import Upstream
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[Upstream]:
-    """An upstream that answers 200 {"answer": 42} at once."""
-    u = await Upstream().start()
-    yield u
-    await u.stop()
-
-
-@pytest.fixture
-async def other(browser: Browser) -> AsyncIterator[Page]:
-    """A tab in a browser context of its own: the consumer's browser."""
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
-    ctx.set_default_timeout(10_000)
-    try:
-        page = await ctx.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-        page.problems = problems  # type: ignore[attr-defined]
-        yield page
-    finally:
-        await ctx.close()
-
-
-async def narrow(tab: Page, shot: Path) -> None:
-    """Readable on a phone: at its width only tables scroll sideways, never the page."""
-    await tab.set_viewport_size({"width": 390, "height": 800})
-    overflow = await tab.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"the page is {overflow}px wider than a narrow screen"
-    await tab.screenshot(path=str(shot), full_page=True)
-    await tab.set_viewport_size({"width": 1280, "height": 800})
 
 
 async def delivered(client: httpx.AsyncClient, call_id: str) -> dict[str, Any]:
@@ -192,7 +156,7 @@ async def test_owner_and_consumer_see_an_api_its_call_and_the_money(
         "HTTP 200"
     )
     await expect(other.get_by_role("table", name="Ledger entries")).to_contain_text("-25")
-    await narrow(other, tmp_path / "call-narrow.png")
+    await fits_narrow(other, tmp_path / "call-narrow.png")
 
     # Another account's API and call are not found from here.
     answer = await other.goto(f"{site.url}/console/gateway/apis/{api_id}")
@@ -257,7 +221,7 @@ async def test_the_ledger_and_calls_page_through_older_entries(
     await expect(ledger).to_contain_text("credit 20")
     await expect(calls).to_contain_text(ids[0])
 
-    await narrow(tab, tmp_path / "gateway-narrow.png")
+    await fits_narrow(tab, tmp_path / "gateway-narrow.png")
     no_problems(tab)
 
 

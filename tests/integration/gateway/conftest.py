@@ -8,17 +8,8 @@ import pytest
 
 from tests.support.gateway import Party, party
 from tests.support.server import Running
-from tests.support.upstream import Upstream
 
 MakeParty = Callable[..., Awaitable[Party]]
-
-
-@pytest.fixture
-async def upstream() -> AsyncIterator[Upstream]:
-    """An upstream that answers 200 {"answer": 42} at once."""
-    u = await Upstream().start()
-    yield u
-    await u.stop()
 
 
 @pytest.fixture

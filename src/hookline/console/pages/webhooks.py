@@ -16,26 +16,12 @@ from starlette.responses import Response
 from hookline.console.registry import PAGES
 from hookline.console.web import Form, Page, local_input, local_time, page
 from hookline.domain.models import Endpoint, Ordering
+from hookline.domain.rules import OPERATORS
 from hookline.domain.search import DeliveryFilter
 from hookline.domain.signing import Scheme, key_type, public_key
 from hookline.errors import Conflict, InvalidInput
 from hookline.services.webhooks import WebhookSpec
 
-OPERATORS = (
-    "=",
-    "!=",
-    ">",
-    ">=",
-    "<",
-    "<=",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "exists",
-    "regex",
-)
 STATS_HOURS = 24
 
 
