@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=128, ge=1, le=5000)
     lease_seconds: float = Field(default=60.0, gt=0)
     poll_interval: float = Field(default=1.0, gt=0, le=60)
+    worker_handoff: bool = Field(
+        default=True,
+        description="in a process that serves the API and runs the worker, give newly "
+        "published deliveries straight to that worker, leased, instead of waiting for a claim",
+    )
     shutdown_grace: float = Field(default=10.0, ge=0)
     db_pool_size: int = Field(
         default=10, ge=1, le=1000, description="PostgreSQL connections each process keeps open"

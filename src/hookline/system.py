@@ -327,6 +327,8 @@ class System:
             DeliveryRepository(self.db), self._sender, s, self.wakeup, self.metrics
         )
         self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
+        if s.worker_handoff:
+            self.events.messages.handoff = self.worker
         self.sampler = BacklogSampler(BacklogRepository(self.db), self.metrics, s.backlog_interval)
         self._sampler_task = asyncio.create_task(self.sampler.run(), name="hookline-backlog")
         self.requeue_runner = RequeueRunner(
@@ -394,6 +396,7 @@ class System:
             self.requeue_runner.stop()
             await self._requeue_task
         if self.worker is not None and self._worker_task is not None:
+            self.events.messages.handoff = None
             self.worker.stop()
             await self._worker_task
         for task in (self._listener_task, self._call_listener_task):

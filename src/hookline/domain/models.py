@@ -176,12 +176,14 @@ class Message:
 class Published:
     """The answer to publishing one event: the event (the first one, for a repeated
     idempotency key), how many deliveries it fanned out to, and whether it is new.
-    ``held`` counts those kept for disabled webhooks (not in ``deliveries``)."""
+    ``held`` counts those kept for disabled webhooks (not in ``deliveries``); ``handed``
+    those of ``deliveries`` given straight to this process's worker (no claim needed)."""
 
     message: Message
     deliveries: int
     created: bool
     held: int = 0
+    handed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import random
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 
 from hookline import logs, tracing
@@ -67,6 +67,10 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._sending: dict[str, asyncio.Task[None]] = {}
         self._per_endpoint: defaultdict[str, int] = defaultdict(int)
+        # Send slots taken by publishes of this process whose transaction has not
+        # committed yet (see ``reserve``).
+        self._reserved = 0
+        self._releasing: set[asyncio.Task[None]] = set()
         self._backlog = False
         self.attempts_made = 0
         self._outcomes: asyncio.Queue[Outcome | None] = asyncio.Queue()
@@ -98,6 +102,8 @@ class DeliveryWorker:
             await self._claim_loop()
         finally:
             await self._drain()
+            if self._releasing:
+                await asyncio.wait(set(self._releasing), timeout=self.settings.shutdown_grace + 5)
             self._outcomes.put_nowait(None)  # the recorder stops after what came before
             try:
                 await asyncio.wait_for(recorder, self.settings.shutdown_grace + 5)
@@ -131,7 +137,7 @@ class DeliveryWorker:
 
     async def _claim_once(self) -> bool:
         s = self.settings
-        free = s.worker_concurrency - len(self._sending)
+        free = s.worker_concurrency - len(self._sending) - self._reserved
         if free <= 0:
             self._backlog = True
             return False
@@ -204,10 +210,57 @@ class DeliveryWorker:
             await asyncio.wait_for(self._stopping.wait(), STORE_RETRY_SECONDS)
         return False
 
+    # -- deliveries handed over by publishes in this process (store.messages.Handoff) --
+
+    def reserve(self, endpoint_id: str) -> datetime | None:
+        """A send slot for a delivery being published now, within both concurrency
+        bounds: the end of the lease to write it with, or None."""
+        s = self.settings
+        if (
+            self._stopping.is_set()
+            or len(self._sending) + self._reserved >= s.worker_concurrency
+            or self._per_endpoint.get(endpoint_id, 0) >= s.endpoint_concurrency
+        ):
+            return None
+        self._reserved += 1
+        self._per_endpoint[endpoint_id] += 1
+        return self.clock() + timedelta(seconds=s.lease_seconds)
+
+    def unreserve(self, endpoint_ids: Sequence[str]) -> None:
+        for endpoint_id in endpoint_ids:
+            self._reserved -= 1
+            self._free_endpoint_slot(endpoint_id)
+
+    def hand(self, dispatches: Sequence[Dispatch]) -> None:
+        """Send deliveries whose rows, leased to this worker, have just committed."""
+        self.metrics.claimed.inc(len(dispatches))
+        for d in dispatches:
+            self._reserved -= 1
+            if self._stopping.is_set():
+                # Too late to send them here: give them back (or their lease expires).
+                self._free_endpoint_slot(d.endpoint.id)
+                task = asyncio.create_task(self._give_back(d.delivery_id), name="hookline-release")
+                self._releasing.add(task)
+                task.add_done_callback(self._releasing.discard)
+                continue
+            self._start(d, reserved=True)
+
+    async def _give_back(self, delivery_id: str) -> None:
+        try:
+            await self.repo.release(self.owner, [delivery_id], self.clock())
+        except HooklineError as exc:
+            log.warning("could not release a delivery (%s); its lease will expire", exc.message)
+
+    def _free_endpoint_slot(self, endpoint_id: str) -> None:
+        self._per_endpoint[endpoint_id] -= 1
+        if self._per_endpoint[endpoint_id] <= 0:
+            del self._per_endpoint[endpoint_id]
+
     # -- sending -----------------------------------------------------------------------
 
-    def _start(self, d: Dispatch) -> None:
-        self._per_endpoint[d.endpoint.id] += 1
+    def _start(self, d: Dispatch, *, reserved: bool = False) -> None:
+        if not reserved:
+            self._per_endpoint[d.endpoint.id] += 1
         task = asyncio.create_task(self._send(d))
         self._sending[d.delivery_id] = task
         self.metrics.in_flight.inc()
@@ -305,9 +358,7 @@ class DeliveryWorker:
             )
         finally:
             self._sending.pop(d.delivery_id, None)
-            self._per_endpoint[d.endpoint.id] -= 1
-            if self._per_endpoint[d.endpoint.id] <= 0:
-                del self._per_endpoint[d.endpoint.id]
+            self._free_endpoint_slot(d.endpoint.id)
             self.metrics.in_flight.dec()
             if self._backlog:
                 self.wakeup.notify()

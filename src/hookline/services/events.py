@@ -194,7 +194,9 @@ class EventService:
                 code="event_type_changed",
             )
         tracing.annotate(**{"hookline.event_id": [p.message.id for p in published]})
-        if any(p.created and p.deliveries for p in published):
+        # Deliveries handed to this process's worker are on their way already; the rest
+        # wait for a claim.
+        if any(p.created and p.deliveries > p.handed for p in published):
             self.ctx.notifier.notify()
         return published
 

@@ -36,6 +36,8 @@ def delivery_row(
         "updated_at": m.created_at,
         "event_type": m.event_type,
         "test": test,
+        "lease_owner": None,
+        "lease_expires_at": None,
     }
 
 

@@ -7,17 +7,20 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from hookline.domain.models import (
+    DeliveryMode,
     DeliveryStatus,
+    Dispatch,
     Endpoint,
     EndpointStatus,
     Message,
     Page,
     Published,
+    Trigger,
 )
 from hookline.errors import StoreUnavailable
 from hookline.store.database import Database
@@ -88,6 +91,39 @@ AlsoInTransaction = Callable[[Any, list[Published]], Awaitable[None]]
 # How many messages one group commit takes at most (a single larger batch goes alone).
 MAX_GROUP_MESSAGES = 1000
 
+SENDING = DeliveryStatus.SENDING.value
+
+
+class Handoff(Protocol):
+    """The delivery worker of this process, taking deliveries as they are published.
+
+    A delivery it reserves a send slot for is written already leased to it (status
+    ``sending``, its lease in the row), in the publish transaction, and handed to it
+    once that transaction commits: no claim transaction, no wake-up round. If the
+    process dies first, the lease expires and any worker sends it, as after a claim.
+    """
+
+    @property
+    def owner(self) -> str: ...
+
+    def reserve(self, endpoint_id: str) -> datetime | None:
+        """A send slot for one delivery to this webhook: the end of its lease, or None
+        (no free slot, or the worker is stopping)."""
+        ...
+
+    def unreserve(self, endpoint_ids: Sequence[str]) -> None:
+        """Give back slots whose transaction did not commit."""
+        ...
+
+    def hand(self, dispatches: Sequence[Dispatch]) -> None:
+        """Send these, whose leased rows have committed."""
+        ...
+
+
+# The endpoints one publish transaction read for an account and application, and the
+# ids of those whose new deliveries may be handed to this process's worker.
+_Audience = tuple[list[Endpoint], frozenset[str]]
+
 
 class MessageRepository:
     """Messages and their fan-out.
@@ -105,6 +141,8 @@ class MessageRepository:
         self.db = db
         self._queue: deque[_PublishRequest] = deque()
         self._writer: asyncio.Task[None] | None = None
+        # Set while a delivery worker runs in this process (System.start_worker).
+        self.handoff: Handoff | None = None
 
     async def publish(
         self,
@@ -164,7 +202,7 @@ class MessageRepository:
             batch, select_endpoints, new_delivery_id, idempotency_expires_at, answer, type_versions
         )
         async with self.db.write() as conn:
-            published = await self._write_batch(conn, req, {}) if batch else []
+            published = await self._write_batch(conn, req, {}, None) if batch else []
             await also(conn, published)
         return published
 
@@ -199,12 +237,26 @@ class MessageRepository:
                     _settle([req], result)
 
     async def _write_group(self, group: list[_PublishRequest]) -> list[list[Published]]:
-        async with self.db.write() as conn:
-            active: dict[tuple[str, str], list[Endpoint]] = {}
-            return [await self._write_batch(conn, req, active) for req in group]
+        handoff = self.handoff
+        handed: list[Dispatch] | None = [] if handoff is not None else None
+        try:
+            async with self.db.write() as conn:
+                audiences: dict[tuple[str, str], _Audience] = {}
+                written = [await self._write_batch(conn, req, audiences, handed) for req in group]
+        except BaseException:
+            if handoff is not None and handed:
+                handoff.unreserve([d.endpoint.id for d in handed])
+            raise
+        if handoff is not None and handed:
+            handoff.hand(handed)
+        return written
 
     async def _write_batch(
-        self, conn: Any, req: _PublishRequest, cache: dict[tuple[str, str], list[Endpoint]]
+        self,
+        conn: Any,
+        req: _PublishRequest,
+        cache: dict[tuple[str, str], _Audience],
+        handed: list[Dispatch] | None,
     ) -> list[Published]:
         batch, select_endpoints = req.batch, req.select_endpoints
         new_delivery_id, idempotency_expires_at = req.new_delivery_id, req.idempotency_expires_at
@@ -213,16 +265,29 @@ class MessageRepository:
             await self._verify_types(conn, account_id, req.type_versions)
         # Endpoints cannot change inside this transaction: one read serves the group.
         # Disabled ones are read too: what they subscribe to is kept for them, held.
-        active = cache.get((account_id, app_id))
-        if active is None:
-            rows = await conn.execute(
-                sa.select(endpoints).where(
-                    endpoints.c.account_id == account_id,
-                    endpoints.c.app_id == app_id,
-                    endpoints.c.status.in_(LIVE),
+        audience = cache.get((account_id, app_id))
+        if audience is None:
+            rows = (
+                await conn.execute(
+                    sa.select(endpoints).where(
+                        endpoints.c.account_id == account_id,
+                        endpoints.c.app_id == app_id,
+                        endpoints.c.status.in_(LIVE),
+                    )
                 )
+            ).all()
+            # Handed over: active push webhooks off the controlled path (no rate limit,
+            # FIFO, pause or circuit decides when they may be sent).
+            plain = frozenset(
+                r.id
+                for r in rows
+                if r.status == EndpointStatus.ACTIVE.value
+                and r.mode == DeliveryMode.PUSH.value
+                and not r.controlled
             )
-            active = cache[(account_id, app_id)] = [endpoint_from_row(r) for r in rows]
+            audience = cache[(account_id, app_id)] = ([endpoint_from_row(r) for r in rows], plain)
+        active, plain = audience
+        handoff = self.handoff if handed is not None else None
         results: list[Published] = []
         new_messages: list[dict[str, Any]] = []
         new_deliveries: list[dict[str, Any]] = []
@@ -239,19 +304,39 @@ class MessageRepository:
                     continue
             chosen = select_endpoints(message, active)
             new_messages.append(message_row(message))
-            rows = [
-                delivery_row(
-                    message,
-                    ep.id,
-                    new_delivery_id(),
-                    held=ep.status is not EndpointStatus.ACTIVE,
+            due_now = message.due_at <= message.created_at
+            held = given = 0
+            for ep in chosen:
+                row = delivery_row(
+                    message, ep.id, new_delivery_id(), held=ep.status is not EndpointStatus.ACTIVE
                 )
-                for ep in chosen
-            ]
-            new_deliveries += rows
-            held = sum(r["status"] == DeliveryStatus.HELD.value for r in rows)
+                new_deliveries.append(row)
+                if row["status"] == DeliveryStatus.HELD.value:
+                    held += 1
+                elif handoff is not None and handed is not None and due_now and ep.id in plain:
+                    lease_until = handoff.reserve(ep.id)
+                    if lease_until is not None:
+                        row |= {
+                            "status": SENDING,
+                            "lease_owner": handoff.owner,
+                            "lease_expires_at": lease_until,
+                        }
+                        handed.append(
+                            Dispatch(
+                                delivery_id=row["id"],
+                                attempts=0,
+                                trigger=Trigger.SCHEDULED,
+                                message=message,
+                                endpoint=ep,
+                            )
+                        )
+                        given += 1
             published = Published(
-                message=message, deliveries=len(chosen) - held, created=True, held=held
+                message=message,
+                deliveries=len(chosen) - held,
+                created=True,
+                held=held,
+                handed=given,
             )
             if key is not None:
                 in_batch[key] = published
