@@ -118,3 +118,6 @@ class Outcome:
     probe: bool = False
     # Its webhook sends in FIFO order: the next one may go once this is recorded.
     ordered: bool = False
+    # Its webhook had a failure on record when the delivery was read (a success must
+    # then clear it); a worker that knows better keeps this False and tracks its own.
+    was_failing: bool = True

@@ -70,6 +70,9 @@ class DeliveryWorker:
         # Send slots taken by publishes of this process whose transaction has not
         # committed yet (see ``reserve``).
         self._reserved = 0
+        # Webhooks this worker recorded a failed attempt for since their last recorded
+        # success: a success of theirs must clear the failing state (see ``_record``).
+        self._failed_here: set[str] = set()
         self._releasing: set[asyncio.Task[None]] = set()
         self._backlog = False
         self.attempts_made = 0
@@ -354,6 +357,7 @@ class DeliveryWorker:
                     test=d.test,
                     probe=d.probe,
                     ordered=d.endpoint.ordering is Ordering.FIFO,
+                    was_failing=d.endpoint.first_failure_at is not None,
                 )
             )
         finally:
@@ -435,11 +439,18 @@ class DeliveryWorker:
                 failing_after=self.settings.failing_after,
                 new_id=self.ctx.new_id,
                 control=control,
+                # A success clears the failing state only of webhooks that may have one:
+                # failing when read, or failed since through this worker. (A failure
+                # another worker records after the read is cleared by a later success.)
+                maybe_failing={o.endpoint_id for o in batch if o.was_failing} | self._failed_here,
             )
         except HooklineError as exc:
             self.metrics.store_errors.inc()
             log.warning("could not record %d outcomes (%s); retrying", len(batch), exc.message)
             return False
+        failed = {o.endpoint_id for o in batch if not o.result.succeeded}
+        self._failed_here -= {o.endpoint_id for o in batch if o.result.succeeded} - failed
+        self._failed_here |= failed
         if control or any(o.ordered for o in batch):
             # A circuit changed, a webhook paused, or a FIFO line moved on: what may be
             # claimed changed.

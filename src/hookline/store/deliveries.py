@@ -30,11 +30,10 @@ from hookline.store.messages import message_from_row
 from hookline.store.pagination import fetch_page
 from hookline.store.recording import (
     MOVE,
-    attempt_values,
+    attempt_rows,
     disable,
     insert_missing_bodies,
     move_values,
-    request_body_rows,
 )
 from hookline.store.tables import attempts, deliveries, endpoints, messages
 
@@ -190,11 +189,15 @@ class DeliveryRepository(Leases):
         failing_after: int = 0,
         new_id: Callable[[str], str] | None = None,
         control: Control | None = None,
+        maybe_failing: Collection[str] | None = None,
     ) -> int:
         """Log each attempt (with the exact request), move each delivery on, keep
         endpoint health, and publish the operational events these changes raise, in one
         transaction. A delivery whose lease this worker no longer holds keeps its state
         (another worker owns it now) and raises nothing; its attempt is still logged.
+
+        ``maybe_failing`` limits the webhooks a success may clear the failing state of
+        to those that may have one (None: any); the others are not written to at all.
 
         Returns how many operational deliveries became due (to wake workers)."""
         if not outcomes:
@@ -205,7 +208,8 @@ class DeliveryRepository(Leases):
         gone: set[str] = set()
         for o in outcomes:
             if o.result.succeeded:
-                succeeded.add(o.endpoint_id)
+                if maybe_failing is None or o.endpoint_id in maybe_failing:
+                    succeeded.add(o.endpoint_id)
             else:
                 failed_attempt.add(o.endpoint_id)
             if o.decision.status is DeliveryStatus.FAILED:
@@ -218,12 +222,12 @@ class DeliveryRepository(Leases):
             if new_id is not None
             and (e := operational.for_outcome(o, failing_after=failing_after)) is not None
         }
-        bodies = request_body_rows(outcomes, now)
+        attempt_list, bodies = attempt_rows(outcomes, now)
 
         async with self.db.write() as conn:
             if bodies:
                 await conn.execute(insert_missing_bodies(self.db.is_sqlite), bodies)
-            await conn.execute(attempts.insert(), [attempt_values(o) for o in outcomes])
+            await conn.execute(attempts.insert(), attempt_list)
             moved = [move_values(o, owner, now) for o in outcomes if o.delivery_id not in raised]
             if moved:
                 await conn.execute(MOVE, moved)
@@ -271,7 +275,7 @@ class DeliveryRepository(Leases):
             if exhausted and disable_failing_since is not None:
                 announce += await disable(
                     conn,
-                    set(exhausted) - succeeded,
+                    set(exhausted) - {o.endpoint_id for o in outcomes if o.result.succeeded},
                     "failing",
                     now,
                     extra=endpoints.c.first_failure_at <= disable_failing_since,

@@ -85,29 +85,36 @@ def move_values(o: Outcome, owner: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def request_body_rows(outcomes: Sequence[Outcome], now: datetime) -> list[dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def attempt_rows(
+    outcomes: Sequence[Outcome], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The attempts to insert, and the request bodies they point to (each body once,
+    by its SHA-256, hashed once)."""
+    bodies: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
     for o in outcomes:
         req = o.result.request
+        digest = None
         if req is not None:
             digest = hashlib.sha256(req.body).hexdigest()
-            found[digest] = {
+            bodies[digest] = {
                 "sha256": digest,
                 "body": req.body,
                 "size": len(req.body),
                 "created_at": now,
             }
-    return list(found.values())
+        rows.append(attempt_values(o, digest))
+    return rows, list(bodies.values())
 
 
-def attempt_values(o: Outcome) -> dict[str, Any]:
+def attempt_values(o: Outcome, body_sha256: str | None) -> dict[str, Any]:
     r = o.result
     req = r.request
     return {
         "request_method": req.method if req else None,
         "request_url": req.url if req else None,
         "request_headers": [list(h) for h in req.headers] if req else None,
-        "request_body_sha256": hashlib.sha256(req.body).hexdigest() if req else None,
+        "request_body_sha256": body_sha256,
         "response_headers": [list(h) for h in r.response_headers]
         if r.response_headers is not None
         else None,
