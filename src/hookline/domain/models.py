@@ -184,6 +184,8 @@ class Published:
     created: bool
     held: int = 0
     handed: int = 0
+    # Some of its deliveries, due now, are to controlled webhooks (delivery control).
+    controlled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

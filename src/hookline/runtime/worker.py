@@ -19,7 +19,7 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hookline import logs, tracing
 from hookline.config import Settings
@@ -73,6 +73,8 @@ class DeliveryWorker:
         # Webhooks this worker recorded a failed attempt for since their last recorded
         # success: a success of theirs must clear the failing state (see ``_record``).
         self._failed_here: set[str] = set()
+        # The time the last claim that looked at controlled webhooks ran at.
+        self._claimed_at = datetime.min.replace(tzinfo=UTC)
         self._releasing: set[asyncio.Task[None]] = set()
         self._backlog = False
         self.attempts_made = 0
@@ -149,6 +151,8 @@ class DeliveryWorker:
         now = self.clock()
         loop_now = asyncio.get_running_loop().time()
         look = loop_now >= self._look_at_controlled
+        if look:
+            self._claimed_at = now
         changes = self._controlled_changes
         claimed = await self.repo.claim_due(
             self.owner,
@@ -190,10 +194,12 @@ class DeliveryWorker:
         wait = default
         if plain is not None:
             wait = min(wait, max(0.0, (plain - now).total_seconds()) + 0.001)
-        if controlled is not None and controlled > now:
-            # Past due yet not claimed: held back by a FIFO head or a probe in flight,
-            # whose outcome wakes this worker (or the poll interval does).
-            wait = min(wait, (controlled - now).total_seconds() + 0.001)
+        if controlled is not None and (controlled > now or controlled > self._claimed_at):
+            # Due later, or due since the last claim looked (a retry coming due between
+            # that claim and this read): claim again then. Due before that claim yet
+            # not claimed means held back by a FIFO head or a probe in flight, whose
+            # outcome wakes this worker (or the poll interval does).
+            wait = min(wait, max(0.0, (controlled - now).total_seconds()) + 0.001)
             self._look_at_controlled = min(
                 self._look_at_controlled, asyncio.get_running_loop().time() + wait
             )
@@ -247,6 +253,12 @@ class DeliveryWorker:
                 task.add_done_callback(self._releasing.discard)
                 continue
             self._start(d, reserved=True)
+
+    def controlled_due(self) -> None:
+        """A publish here wrote deliveries due now to controlled webhooks: look at
+        them in the next claim instead of after ``poll_interval``."""
+        self._look_at_controlled = 0.0
+        self._controlled_changes += 1
 
     async def _give_back(self, delivery_id: str) -> None:
         try:

@@ -119,6 +119,11 @@ class Handoff(Protocol):
         """Send these, whose leased rows have committed."""
         ...
 
+    def controlled_due(self) -> None:
+        """Deliveries due now to controlled webhooks have committed: the next claim
+        should look at those webhooks."""
+        ...
+
 
 # The endpoints one publish transaction read for an account and application, and the
 # ids of those whose new deliveries may be handed to this process's worker.
@@ -247,8 +252,11 @@ class MessageRepository:
             if handoff is not None and handed:
                 handoff.unreserve([d.endpoint.id for d in handed])
             raise
-        if handoff is not None and handed:
-            handoff.hand(handed)
+        if handoff is not None:
+            if handed:
+                handoff.hand(handed)
+            if any(p.controlled for batch in written for p in batch):
+                handoff.controlled_due()
         return written
 
     async def _write_batch(
@@ -306,6 +314,7 @@ class MessageRepository:
             new_messages.append(message_row(message))
             due_now = message.due_at <= message.created_at
             held = given = 0
+            controlled = False
             for ep in chosen:
                 row = delivery_row(
                     message, ep.id, new_delivery_id(), held=ep.status is not EndpointStatus.ACTIVE
@@ -313,7 +322,9 @@ class MessageRepository:
                 new_deliveries.append(row)
                 if row["status"] == DeliveryStatus.HELD.value:
                     held += 1
-                elif handoff is not None and handed is not None and due_now and ep.id in plain:
+                elif ep.id not in plain:
+                    controlled = controlled or due_now
+                elif handoff is not None and handed is not None and due_now:
                     lease_until = handoff.reserve(ep.id)
                     if lease_until is not None:
                         row |= {
@@ -337,6 +348,7 @@ class MessageRepository:
                 created=True,
                 held=held,
                 handed=given,
+                controlled=controlled,
             )
             if key is not None:
                 in_batch[key] = published
