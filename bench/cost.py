@@ -3,10 +3,11 @@
 Throughput on a shared 2-core machine moves with whatever else runs; the CPU seconds
 the ``hookline serve`` process spends per delivered event move much less, so this is
 the measure for comparing two versions of the hot path. One SQLite ``serve`` (API and
-worker), one webhook without options, a receiver in its own process. Two loads:
+worker), one webhook without options, a receiver in its own process. Three loads:
 
 - *paced*: single publishes offered at ``--rate`` per second, open loop: the worker
   claims a few deliveries per round, so costs paid once a round weigh the most;
+- *single*: single publishes from 32 publishers as fast as they are taken;
 - *batched*: batches of 100 from 4 publishers as fast as they are taken.
 
 Each reports deliveries, the serving process's user+system CPU seconds over the load
@@ -37,7 +38,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def _measure(events: int, rate: float, batched: int) -> dict[str, Any]:
+async def _measure(events: int, rate: float, single: int, batched: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hookline-cost-") as tmp:
         work = Path(tmp)
         logdir = work / "logs"
@@ -76,6 +77,20 @@ async def _measure(events: int, rate: float, batched: int) -> dict[str, Any]:
                 "p50_ms": r["p50_ms"],
                 "p99_ms": r["p99_ms"],
             }
+
+            async def singly(items: Any) -> None:
+                for d in items:
+                    await acct.publish(d)
+
+            before = cpu_seconds(pid)
+            t = await load.saturate(rx, singly, events=single, concurrency=32)
+            spent = cpu_seconds(pid) - before
+            out["single"] = {
+                "delivered": t.arrived,
+                "deliveries_per_second": round(t.per_second, 1),
+                "cpu_seconds": round(spent, 3),
+                "cpu_ms_per_delivery": round(1000 * spent / max(1, t.arrived), 3),
+            }
             before = cpu_seconds(pid)
             t = await load.saturate(rx, acct.publish_many, events=batched, concurrency=4, chunk=100)
             spent = cpu_seconds(pid) - before
@@ -97,12 +112,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__)
     parser.add_argument("--events", type=int, default=3000, help="paced single publishes")
     parser.add_argument("--rate", type=float, default=100.0, help="paced publishes per second")
+    parser.add_argument("--single", type=int, default=5000, help="saturating single publishes")
     parser.add_argument("--batched", type=int, default=10000, help="events published in batches")
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     began = time.time()
     load_average = os.getloadavg()[0]
-    results = asyncio.run(_measure(args.events, args.rate, args.batched))
+    results = asyncio.run(_measure(args.events, args.rate, args.single, args.batched))
     results["load_average_at_start"] = load_average
     results["command"] = "python -m bench.cost " + " ".join(sys.argv[1:])
     results["seconds"] = round(time.time() - began, 1)
