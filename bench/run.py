@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, hookline, load, machine, peer_run, procs, scenarios
+from bench import ceiling, hookline, ingest, load, machine, peer_run, procs, scenarios
 from bench.scale import Scale
 
 # Hookline runs with its defaults except where a setting is needed to run at all here.
@@ -77,6 +77,23 @@ async def _measure(
         c = await ceiling.run_python(rx, seconds=scale.ceiling_seconds, connections=conns)
         results["ceiling"]["python"] = c
         print(f"  raw Python (aiohttp): {c['requests_per_second']:,.0f} POST/s", flush=True)
+        # The reference for Hookline's single publish: the same publishes, each one
+        # durable SQLite write before its 202, with nothing else done.
+        db = work / "ingest" / "ingest.db"
+        db.parent.mkdir()
+        server, url = await ingest.start(logdir, db)
+        try:
+            c = await ingest.run_ingest(
+                url, events=scale.events, concurrency=scale.publish_concurrency, db=db
+            )
+        finally:
+            await server.stop()
+        results["ceiling"]["ingest"] = c
+        print(
+            f"  bare durable ingest (starlette + SQLite): {c['requests_per_second']:,.0f} "
+            f"POST/s, {c['rows_stored']:,} of {c['requests']:,} stored, {c['errors']} errors",
+            flush=True,
+        )
 
     results["hookline"] = {}
     if wanted("sqlite") or wanted("fanout") or wanted("failures"):
