@@ -4,6 +4,7 @@ import pytest
 
 from hookline.errors import SecretsUnreadable
 from hookline.store.sealing import (
+    OPENED_KEPT,
     InvalidSecretKey,
     Sealer,
     generate_key,
@@ -59,3 +60,29 @@ def test_parse_keys_refuses_what_is_not_a_key_without_repeating_it(bad: str) -> 
         parse_keys(f"{NEW},{bad}" if bad else bad)
     if bad:
         assert bad not in str(raised.value)
+
+
+def test_a_token_is_opened_once_and_the_kept_texts_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sealer = Sealer([NEW])
+    tokens = [sealer.seal(f"whsec_{n}") for n in range(OPENED_KEPT + 1)]
+    decrypt = sealer._fernet.decrypt
+    opened: list[object] = []
+
+    def counting(token: bytes) -> bytes:
+        opened.append(token)
+        return decrypt(token)
+
+    monkeypatch.setattr(sealer._fernet, "decrypt", counting)
+    assert [sealer.open(tokens[0]) for _ in range(3)] == ["whsec_0"] * 3
+    assert len(opened) == 1
+    for n, token in enumerate(tokens):
+        assert sealer.open(token) == f"whsec_{n}"
+    assert len(sealer._opened) <= OPENED_KEPT
+    # A token that does not open is refused every time, never kept.
+    foreign = Sealer([OLD]).seal("s")
+    for _ in range(2):
+        with pytest.raises(SecretsUnreadable):
+            sealer.open(foreign)
+    assert foreign not in sealer._opened
