@@ -15,6 +15,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hookline.errors import StoreUnavailable
+from hookline.store import sqlite_driver
 from hookline.store.sealing import Sealer
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -58,6 +59,9 @@ class Database:
         _quiet_value_logs()
         if self.is_sqlite:
             _ensure_parent(url)
+            if url.startswith("sqlite+aiosqlite"):
+                # One trip to the connection's thread per statement (sqlite_driver.py).
+                kwargs["module"] = sqlite_driver.dbapi()
         else:
             kwargs |= {
                 "pool_size": pool_size,
