@@ -380,6 +380,8 @@ def _throughput_chart(results: dict[str, Any], path: Path) -> bool:
     for y, (_, value, _) in zip(ys, bars, strict=True):
         ax.text(value, y, f" {value:,.0f}", va="center", fontsize=7)
     ax.set_xscale("log")
+    # Every bar starts at 100/s, so lengths compare; room on the right for the labels.
+    ax.set_xlim(100, max(b[1] for b in bars) * 4)
     ax.set_xlabel("deliveries (or requests) per second, log scale")
     ax.set_title("Throughput against the references, one run")
     ax.grid(True, axis="x", which="both", alpha=0.3)
