@@ -82,24 +82,21 @@ async def _measure(events: int, rate: float, single: int, batched: int) -> dict[
                 for d in items:
                     await acct.publish(d)
 
-            before = cpu_seconds(pid)
-            t = await load.saturate(rx, singly, events=single, concurrency=32)
-            spent = cpu_seconds(pid) - before
-            out["single"] = {
-                "delivered": t.arrived,
-                "deliveries_per_second": round(t.per_second, 1),
-                "cpu_seconds": round(spent, 3),
-                "cpu_ms_per_delivery": round(1000 * spent / max(1, t.arrived), 3),
-            }
-            before = cpu_seconds(pid)
-            t = await load.saturate(rx, acct.publish_many, events=batched, concurrency=4, chunk=100)
-            spent = cpu_seconds(pid) - before
-            out["batched"] = {
-                "delivered": t.arrived,
-                "deliveries_per_second": round(t.per_second, 1),
-                "cpu_seconds": round(spent, 3),
-                "cpu_ms_per_delivery": round(1000 * spent / max(1, t.arrived), 3),
-            }
+            async def saturated(publish: Any, **how: Any) -> dict[str, Any]:
+                before = cpu_seconds(pid)
+                t = await load.saturate(rx, publish, **how)
+                spent = cpu_seconds(pid) - before
+                return {
+                    "delivered": t.arrived,
+                    "deliveries_per_second": round(t.per_second, 1),
+                    "cpu_seconds": round(spent, 3),
+                    "cpu_ms_per_delivery": round(1000 * spent / max(1, t.arrived), 3),
+                }
+
+            out["single"] = await saturated(singly, events=single, concurrency=32)
+            out["batched"] = await saturated(
+                acct.publish_many, events=batched, concurrency=4, chunk=100
+            )
             out["publish_errors"] = acct.errors
             await acct.close()
             return out

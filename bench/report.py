@@ -66,33 +66,20 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     ingest = ceiling.get("ingest", {}).get("requests_per_second")
     raw = ceiling.get("python", {}).get("requests_per_second")
     peer = results.get("peer", {}).get("deliveries_per_second")
-    if single and ingest:
-        rows.append(
-            (
-                "single publish ≥ 1.0x the bare durable-ingest endpoint",
-                _times(single, ingest),
-                "SQLite",
-                single / ingest >= TARGET_INGEST,
-            )
-        )
-    if single and peer:
-        rows.append(
-            (
-                "single publish ≥ 5x the Celery peer",
-                _times(single, peer),
-                "SQLite",
-                single / peer >= TARGET_PEER,
-            )
-        )
-    if batch and raw:
-        rows.append(
-            (
-                "batched publish ≥ 0.5x the raw aiohttp ceiling",
-                _times(batch, raw),
-                "SQLite",
-                batch / raw >= TARGET_CEILING,
-            )
-        )
+
+    def against(target: str, a: float | None, b: float | None, on: str, least: float) -> None:
+        if a and b:
+            rows.append((target, _times(a, b), on, a / b >= least))
+
+    against(
+        "single publish ≥ 1.0x the bare durable-ingest endpoint",
+        single,
+        ingest,
+        "SQLite",
+        TARGET_INGEST,
+    )
+    against("single publish ≥ 5x the Celery peer", single, peer, "SQLite", TARGET_PEER)
+    against("batched publish ≥ 0.5x the raw aiohttp ceiling", batch, raw, "SQLite", TARGET_CEILING)
     fo = results.get("fanout")
     if fo and fo.get("arrived") and fo.get("all_arrived_ms") and raw:
         rate = fo["arrived"] / (fo["all_arrived_ms"] / 1000)
@@ -116,17 +103,13 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
                     half["p99_ms"] <= TARGET_P99_MS,
                 )
             )
-    one = hookline.get("postgres_1w", {}).get("deliveries_per_second")
-    two = hookline.get("postgres_2w", {}).get("deliveries_per_second")
-    if one and two:
-        rows.append(
-            (
-                "PostgreSQL: 2 worker processes ≥ 1.8x one",
-                _times(two, one),
-                "postgres_2w vs postgres_1w",
-                two / one >= TARGET_PG_WORKERS,
-            )
-        )
+    against(
+        "PostgreSQL: 2 worker processes ≥ 1.8x one",
+        hookline.get("postgres_2w", {}).get("deliveries_per_second"),
+        hookline.get("postgres_1w", {}).get("deliveries_per_second"),
+        "postgres_2w vs postgres_1w",
+        TARGET_PG_WORKERS,
+    )
     b = results.get("backlog")
     if b:
         rows.append(
