@@ -7,7 +7,7 @@ import asyncio
 import httpx
 
 from tests.support.receiver import Receiver
-from tests.support.server import Running
+from tests.support.server import ADMIN_KEY, Running
 
 
 async def test_batch_publish_is_one_transaction(hookline: Running, receiver: Receiver) -> None:
@@ -122,3 +122,87 @@ async def test_health_and_metrics(hookline: Running, receiver: Receiver) -> None
         assert "hookline_events_published_total 1.0" in text
         assert 'hookline_attempts_total{error="",outcome="success"} 1.0' in text
         await acme.aclose()
+
+
+JSON_TYPE = {"Content-Type": "application/json"}
+ANSWERS = [
+    # (who calls, headers, body) -> (status, code, locations of the problems)
+    (None, JSON_TYPE, b"[1]", 401, "unauthorized", []),
+    ("hk_not_a_key", JSON_TYPE, b"{}", 401, "unauthorized", []),
+    ("admin", JSON_TYPE, b'{"type": "a"}', 403, "forbidden", []),
+    ("account", JSON_TYPE, b"", 422, "validation_error", [["body"]]),
+    ("account", {}, b"", 422, "validation_error", [["body"]]),
+    # No content type, or one that is not JSON: the body is not read as JSON.
+    ("account", {}, b'{"type": "a"}', 422, "validation_error", [["body"]]),
+    (
+        "account",
+        {"Content-Type": "text/plain"},
+        b'{"type": "a"}',
+        422,
+        "validation_error",
+        [["body"]],
+    ),
+    ("account", {"Content-Type": "application/vnd.acme+json"}, b'{"type": "a"}', 202, None, []),
+    ("account", JSON_TYPE, b"[1, 2]", 422, "validation_error", [["body"]]),
+    ("account", JSON_TYPE, b'"a"', 422, "validation_error", [["body"]]),
+    ("account", JSON_TYPE, b"null", 422, "validation_error", [["body"]]),
+    ("account", JSON_TYPE, b'{"type": "a", "zzz": 1}', 422, "validation_error", [["body", "zzz"]]),
+    ("account", JSON_TYPE, b'{"type": ["a"]}', 422, "validation_error", [["body", "type"]]),
+    (
+        "account",
+        JSON_TYPE,
+        b'{"type": "", "idempotency_key": ""}',
+        422,
+        "validation_error",
+        [["body", "type"], ["body", "idempotency_key"]],
+    ),
+    (
+        "account",
+        JSON_TYPE,
+        b'{"type": "a", "deliver_at": 5}',
+        422,
+        "validation_error",
+        [["body", "deliver_at"]],
+    ),
+    (
+        "account",
+        JSON_TYPE,
+        b'{"type": "a", "application": "app_x"}',
+        404,
+        "application_not_found",
+        [],
+    ),
+    (
+        "account",
+        JSON_TYPE | {"Idempotency-Key": "k" * 256},
+        b"{}",
+        422,
+        "invalid_idempotency_key",
+        [],
+    ),
+]
+
+
+async def test_publish_answers_the_caller_first_then_the_body(hookline: Running) -> None:
+    """Each bad single publish gets its own answer, the caller judged before the body:
+    no key or a wrong one is 401 whatever the body, the admin key 403; then the body,
+    read as JSON only when its content type says JSON, with every problem located."""
+    r = await hookline.admin.post("/v1/accounts", json={"name": "acme"})
+    keys = {"account": r.json()["api_key"]["key"], "admin": ADMIN_KEY}
+    async with httpx.AsyncClient(base_url=hookline.url) as client:
+        for who, headers, body, status, code, locations in ANSWERS:
+            sent = dict(headers)
+            if who is not None:
+                sent["Authorization"] = f"Bearer {keys.get(who, who)}"
+            r = await client.post("/v1/events", content=body, headers=sent)
+            case = (who, headers, body)
+            assert r.status_code == status, (case, r.text)
+            answer = r.json()
+            assert answer.get("code") == code, (case, answer)
+            assert [d["loc"] for d in answer.get("details", [])] == locations, (case, answer)
+        # The header's key makes the publish idempotent, as the body's does.
+        sent = {"Authorization": f"Bearer {keys['account']}", "Idempotency-Key": "k1"}
+        first = await client.post("/v1/events", json={"type": "a"}, headers=sent)
+        again = await client.post("/v1/events", json={"type": "a"}, headers=sent)
+        assert first.status_code == again.status_code == 202
+        assert again.json()["event_id"] == first.json()["event_id"]
