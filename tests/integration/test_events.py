@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+import orjson
+from sqlalchemy import event as sa_event
 
+from hookline.domain.models import Message, Published
+from hookline.store.messages import StaleCatalog
 from tests.support.receiver import Receiver
 from tests.support.server import ADMIN_KEY, Running
 
@@ -206,3 +214,84 @@ async def test_publish_answers_the_caller_first_then_the_body(hookline: Running)
         again = await client.post("/v1/events", json={"type": "a"}, headers=sent)
         assert first.status_code == again.status_code == 202
         assert again.json()["event_id"] == first.json()["event_id"]
+
+
+async def test_publishes_queued_together_are_written_with_one_insert_per_table(
+    hookline: Running, receiver: Receiver
+) -> None:
+    """Publishes waiting while a transaction runs are written by the next one with one
+    INSERT per table, not one per publish; a key repeated among them makes one event."""
+    made = (await hookline.admin.post("/v1/accounts", json={"name": "acme"})).json()
+    account_id = made["account_id"]
+    acme = hookline.client(made["api_key"]["key"])
+    await acme.post("/v1/webhooks", json={"callback_url": receiver.url})
+    events = hookline.system.events
+    await events.publish(account_id, "g.x", b"{}", None)  # the caches, warmed
+    await receiver.wait_for(1)
+    inserts: Counter[str] = Counter()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        table = statement.split()[2] if statement.startswith("INSERT INTO ") else ""
+        if table in ("messages", "deliveries", "idempotency_keys"):
+            inserts[table] += 1
+
+    engine = hookline.system.db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        keys = [f"k{i}" for i in range(8)] + ["same", "same"]
+        published = await asyncio.gather(
+            *(events.publish(account_id, "g.x", b'{"n": %d}' % i, k) for i, k in enumerate(keys))
+        )
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert inserts == {"messages": 1, "deliveries": 1, "idempotency_keys": 1}, inserts
+    assert [p.created for p in published] == [True] * 9 + [False]
+    assert published[9].message.id == published[8].message.id
+    assert published[9].deliveries == 1
+    got = await receiver.wait_for(10)
+    assert sorted(orjson.loads(r.body)["data"].get("n", -1) for r in got) == [-1, *range(9)]
+    assert await receiver.quiet(0.3) == 0
+    listed = (await acme.get("/v1/events", params={"limit": 250})).json()["data"]
+    assert len(listed) == 10
+
+
+async def test_a_stale_catalog_in_a_group_fails_only_its_own_publish(hookline: Running) -> None:
+    """The catalog versions a publish was checked against are verified for the whole
+    group at once; one that no longer holds fails that publish alone."""
+    made = (await hookline.admin.post("/v1/accounts", json={"name": "acme"})).json()
+    account_id = made["account_id"]
+    messages = hookline.system.events.messages
+    now = datetime.now(UTC)
+
+    def publish(n: int, versions: dict[str, int | None]) -> Awaitable[list[Published]]:
+        message = Message(
+            id=f"msg_stale{n}",
+            account_id=account_id,
+            app_id=hookline.system.events._default_app.get(account_id) or "",
+            event_type="s.x",
+            payload=b"{}",
+            idempotency_key=None,
+            created_at=now,
+        )
+        return messages.publish(
+            [message],
+            select_endpoints=lambda _m, _eps: [],
+            new_delivery_id=lambda: "dlv_unused",
+            idempotency_expires_at=now + timedelta(hours=1),
+            type_versions=versions,
+        )
+
+    await hookline.system.events.publish(account_id, "s.warm", b"{}", None)  # its app
+    answers = await asyncio.gather(
+        publish(1, {"s.x": None}),
+        publish(2, {"s.x": 3}),  # checked against a version the catalog never had
+        publish(3, {"s.x": None}),
+        return_exceptions=True,
+    )
+    first, stale, third = answers
+    assert isinstance(stale, StaleCatalog), answers
+    assert not isinstance(first, BaseException)
+    assert not isinstance(third, BaseException)
+    assert [first[0].message.id, third[0].message.id] == ["msg_stale1", "msg_stale3"]
+    assert await messages.get(account_id, "msg_stale2") is None
+    assert await messages.get(account_id, "msg_stale3") is not None

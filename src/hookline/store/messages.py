@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -130,6 +130,26 @@ class Handoff(Protocol):
 _Audience = tuple[list[Endpoint], frozenset[str]]
 
 
+@dataclass(slots=True)
+class _Rows:
+    """What one publish transaction writes, gathered from all its publishes and
+    inserted at the end, one statement per table; and the idempotency keys it took."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    taken: dict[tuple[str, str], Published] = field(default_factory=dict)
+
+    async def insert(self, conn: Any) -> None:
+        # Messages first: deliveries and keys refer to them.
+        if self.messages:
+            await conn.execute(messages.insert(), self.messages)
+        if self.deliveries:
+            await conn.execute(deliveries.insert(), self.deliveries)
+        if self.keys:
+            await conn.execute(idempotency_keys.insert(), self.keys)
+
+
 class MessageRepository:
     """Messages and their fan-out.
 
@@ -207,7 +227,12 @@ class MessageRepository:
             batch, select_endpoints, new_delivery_id, idempotency_expires_at, answer, type_versions
         )
         async with self.db.write() as conn:
-            published = await self._write_batch(conn, req, {}, None) if batch else []
+            published: list[Published] = []
+            if batch:
+                await self._verify_types(conn, [req])
+                rows = _Rows()
+                published = await self._write_batch(conn, req, {}, None, rows)
+                await rows.insert(conn)
             await also(conn, published)
         return published
 
@@ -246,8 +271,13 @@ class MessageRepository:
         handed: list[Dispatch] | None = [] if handoff is not None else None
         try:
             async with self.db.write() as conn:
+                await self._verify_types(conn, group)
                 audiences: dict[tuple[str, str], _Audience] = {}
-                written = [await self._write_batch(conn, req, audiences, handed) for req in group]
+                rows = _Rows()
+                written = [
+                    await self._write_batch(conn, req, audiences, handed, rows) for req in group
+                ]
+                await rows.insert(conn)
         except BaseException:
             if handoff is not None and handed:
                 handoff.unreserve([d.endpoint.id for d in handed])
@@ -265,12 +295,13 @@ class MessageRepository:
         req: _PublishRequest,
         cache: dict[tuple[str, str], _Audience],
         handed: list[Dispatch] | None,
+        out: _Rows,
     ) -> list[Published]:
+        """One publish's messages and deliveries, added to ``out`` (the caller inserts
+        them); its catalog versions were verified by the caller."""
         batch, select_endpoints = req.batch, req.select_endpoints
         new_delivery_id, idempotency_expires_at = req.new_delivery_id, req.idempotency_expires_at
         account_id, app_id = batch[0].account_id, batch[0].app_id
-        if req.type_versions is not None:
-            await self._verify_types(conn, account_id, req.type_versions)
         # Endpoints cannot change inside this transaction: one read serves the group.
         # Disabled ones are read too: what they subscribe to is kept for them, held.
         audience = cache.get((account_id, app_id))
@@ -297,14 +328,12 @@ class MessageRepository:
         active, plain = audience
         handoff = self.handoff if handed is not None else None
         results: list[Published] = []
-        new_messages: list[dict[str, Any]] = []
-        new_deliveries: list[dict[str, Any]] = []
-        new_keys: list[dict[str, Any]] = []
-        in_batch: dict[str, Published] = {}
+        new_messages, new_deliveries, taken = out.messages, out.deliveries, out.taken
         for message in batch:
             key = message.idempotency_key
             if key is not None:
-                earlier = in_batch.get(key) or await self._live_idempotent(
+                # A key taken earlier in this transaction is not in the table yet.
+                earlier = taken.get((account_id, key)) or await self._live_idempotent(
                     conn, account_id, key, message.created_at
                 )
                 if earlier is not None:
@@ -351,8 +380,8 @@ class MessageRepository:
                 controlled=controlled,
             )
             if key is not None:
-                in_batch[key] = published
-                new_keys.append(
+                taken[(account_id, key)] = published
+                out.keys.append(
                     {
                         "account_id": account_id,
                         "key": key,
@@ -361,27 +390,31 @@ class MessageRepository:
                     }
                 )
             results.append(published)
-        if new_messages:
-            await conn.execute(messages.insert(), new_messages)
-        if new_deliveries:
-            await conn.execute(deliveries.insert(), new_deliveries)
-        if new_keys:
-            await conn.execute(idempotency_keys.insert(), new_keys)
         return results
 
-    async def _verify_types(
-        self, conn: Any, account_id: str, expected: Mapping[str, int | None]
-    ) -> None:
-        rows = await conn.execute(
-            sa.select(event_types.c.name, event_types.c.version).where(
-                event_types.c.account_id == account_id,
-                event_types.c.name.in_(list(expected)),
+    async def _verify_types(self, conn: Any, group: Sequence[_PublishRequest]) -> None:
+        """Raise :class:`StaleCatalog` if any publish's catalog versions are no longer
+        those in the store: one read per account for the whole group."""
+        wanted: dict[str, set[str]] = {}
+        for req in group:
+            if req.type_versions is not None:
+                wanted.setdefault(req.batch[0].account_id, set()).update(req.type_versions)
+        for account_id, names in wanted.items():
+            rows = await conn.execute(
+                sa.select(event_types.c.name, event_types.c.version).where(
+                    event_types.c.account_id == account_id,
+                    event_types.c.name.in_(sorted(names)),
+                )
             )
-        )
-        found: dict[str, int | None] = dict.fromkeys(expected)
-        found.update({r.name: r.version for r in rows})
-        if found != dict(expected):
-            raise StaleCatalog()
+            found: dict[str, int | None] = dict.fromkeys(names)
+            found.update({r.name: r.version for r in rows})
+            for req in group:
+                if (
+                    req.type_versions is not None
+                    and req.batch[0].account_id == account_id
+                    and any(found[name] != v for name, v in req.type_versions.items())
+                ):
+                    raise StaleCatalog()
 
     async def _live_idempotent(
         self, conn: Any, account_id: str, key: str, now: datetime
