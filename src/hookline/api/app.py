@@ -46,12 +46,15 @@ def create_app(sys: System) -> FastAPI:
     # Set when the server begins to stop: long-lived streams end on it.
     app.state.stopping = asyncio.Event()
     errors.install(app)
+    # Requests are matched against the routers in this order, and each router passed
+    # costs several microseconds: publishing, the hottest path, comes first. (No other
+    # router has a path under /v1/events or /v1/deliveries that this one could take.)
     for module in (
+        events,
         system,
         accounts,
         applications,
         webhooks,
-        events,
         apis,
         calls,
         money,
