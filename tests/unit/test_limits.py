@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookline.api.limits import Refusal, bad_string_in, json_depth, parse_json
+from hookline.api.limits import Refusal, _parse_exactly, bad_string_in, json_depth, parse_json
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5),
@@ -60,6 +60,75 @@ def test_refusals_name_their_code(body: bytes, code: str) -> None:
     with pytest.raises(Refusal) as refused:
         parse_json(body)
     assert refused.value.problem.code == code
+
+
+# Values that break every rule somewhere: integers past 64 bits, numbers past a double,
+# NUL and lone surrogates (in keys too), and brackets inside strings.
+HOSTILE = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**66), 2**66)
+    | st.sampled_from([9223372036854775807, -(2**63), 2**63, 2**64 - 1, 2**64, 10**19])
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(codec=None) | st.sampled_from('\x00[]{}\\"\ud800\udfff'), max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(st.sampled_from("a[{\x00\ud800\\"), max_size=3), inner, max_size=4
+        )
+    ),
+    max_leaves=30,
+)
+
+
+def _outcome(parse: Any, body: bytes, depth: int) -> tuple[Any, ...]:
+    try:
+        return ("accepted", parse(body, depth))
+    except Refusal as refused:
+        return ("refused", refused.problem)
+
+
+@given(HOSTILE, st.booleans(), st.integers(1, 8))
+def test_the_fast_path_answers_as_the_exact_parser(
+    value: Any, ascii_only: bool, depth: int
+) -> None:
+    """orjson's verdict is taken only where it must agree with the exact parser's."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    body = text.encode("utf-8", "surrogatepass")  # not UTF-8 where a lone surrogate is
+    assert _outcome(parse_json, body, depth) == _outcome(_parse_exactly, body, depth)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xef\xbb\xbf{}",
+        b'"\\\\u0000"',  # a backslash, then u0000: not NUL
+        b'"\\u0000"',
+        b"18446744073709551615",
+        b"18446744073709551616",
+        b"-9223372036854775808",
+        b"1234567890123456789",
+        b'"1234567890123456789012"',
+        b"1.7976931348623157e308",
+        b"1e309",
+        b"-1e-400",
+        b"[Infinity]",
+        b'"\\ud83d\\ude00"',
+        b'"\\ude00\\ud83d"',
+        b'"\xed\xa0\x80"',
+        b'["[[[[", {"}}}}": "{{{{"}]',
+        b"[" * 64 + b"]" * 64,
+        b"[" * 65 + b"]" * 65,
+        b'[["' + b"]" * 70 + b'"]]',
+        b"[" * 2000 + b"]" * 2000,
+        b"[" * 100_000,
+        b'{"a": 1, "a": 2}',
+        b"[1,]",
+        b" \n 1 \t ",
+    ],
+)
+def test_the_fast_path_answers_as_the_exact_parser_on_edges(body: bytes) -> None:
+    assert _outcome(parse_json, body, 64) == _outcome(_parse_exactly, body, 64)
 
 
 def test_where_a_bad_string_is_is_named() -> None:
