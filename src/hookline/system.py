@@ -55,7 +55,13 @@ from hookline.store.endpoints import EndpointRepository
 from hookline.store.event_types import EventTypeRepository
 from hookline.store.idempotent_requests import IdempotentRequestRepository
 from hookline.store.messages import MessageRepository
-from hookline.store.notify import CALL_CHANNEL, PgListener, PgNotifier
+from hookline.store.notify import (
+    CALL_CHANNEL,
+    CALLS_DUE,
+    DELIVERIES_DUE,
+    PgListener,
+    PgNotifier,
+)
 from hookline.store.requeue import RequeueRepository
 from hookline.store.retention import RetentionRepository
 from hookline.store.routing import RoutingRepository
@@ -348,13 +354,23 @@ class System:
         if not self.db.is_sqlite:
             # Work published by other processes: wake both the deliveries and the calls.
             self.listener = PgListener(
-                self.db, self._wake_all, check_every=max(1.0, min(s.poll_interval * 5, 10.0))
+                self.db,
+                self._wake_all,
+                check_every=max(1.0, min(s.poll_interval * 5, 10.0)),
+                on_payload=self._woken,
             )
             self._listener_task = asyncio.create_task(self.listener.run(), name="hookline-listen")
 
     def _wake_all(self) -> None:
         self.wakeup.notify()
         if self.runner is not None:
+            self.runner.queued()
+
+    def _woken(self, due: str) -> None:
+        """A notification from another process: wake what it names (both, unnamed)."""
+        if due != CALLS_DUE:
+            self.wakeup.notify()
+        if due != DELIVERIES_DUE and self.runner is not None:
             self.runner.queued()
 
     async def _start_runner(self) -> None:

@@ -9,9 +9,11 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import event as sa_event
 
 from hookline.config import Settings
 from hookline.runtime.wakeup import CallWatch
@@ -19,7 +21,10 @@ from hookline.store.deliveries import DeliveryRepository
 from hookline.store.notify import CALL_CHANNEL, PgListener, PgNotifier
 from hookline.system import open_database
 from tests.support import postgres
+from tests.support.gateway import call, list_api, party
+from tests.support.receiver import Receiver
 from tests.support.server import Running, make_settings, start
+from tests.support.upstream import Upstream
 
 DELIVERIES = 300
 CLAIMERS = 6
@@ -156,3 +161,42 @@ async def test_call_changes_reach_other_processes_listeners_with_the_call_id(
             await task
         await notifier.close()
         await db.close()
+
+
+async def test_publishes_wake_other_processes_workers_and_calls_their_runners(
+    postgres_url: str, tmp_path: Path, receiver: Receiver, upstream: Upstream
+) -> None:
+    """A publish in one process wakes the delivery worker of another, not its gateway
+    runner; a call accepted in one process wakes the runner of another. Both long
+    before the other process would poll (30 s)."""
+    api = await start(make_settings(tmp_path, database_url=postgres_url), worker=False)
+    work = await start(
+        make_settings(tmp_path, database_url=postgres_url, poll_interval=30.0), worker=True
+    )
+    looked: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().startswith("SELECT calls.id") and "calls.status" in statement:
+            looked.append(statement)  # the runner's look for queued calls
+
+    engine = work.system.db.engine.sync_engine
+    try:
+        owner, consumer = await party(api, "owner"), await party(api, "consumer")
+        await consumer.client.post("/v1/webhooks", json={"callback_url": receiver.url})
+        await asyncio.sleep(0.5)  # the worker's start-up rounds are over
+        sa_event.listen(engine, "before_cursor_execute", count)
+        for n in range(20):
+            r = await consumer.client.post("/v1/events", json={"type": "a", "data": {"n": n}})
+            assert r.status_code == 202, r.text
+        await receiver.wait_for(20, timeout=10)
+        assert looked == []
+
+        listed = await list_api(owner, upstream.url)
+        made = await call(consumer, listed["api_id"], method="POST", path="/x", params={})
+        (got,) = await upstream.wait_for(1, timeout=10)
+        assert got.headers["hookline-request-id"] == made["request_id"]
+        assert len(looked) >= 1
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+        await work.stop()
+        await api.stop()

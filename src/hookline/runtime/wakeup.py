@@ -15,6 +15,10 @@ class LocalWakeup:
     def notify(self) -> None:
         self._event.set()
 
+    def notify_calls(self) -> None:
+        """As a :class:`~hookline.services.common.Notifier` (one process, SQLite): the
+        runner here is told directly, and there is no other process to tell."""
+
     async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - a wake-up *is* a timed wait
         """Wait until notified or ``timeout`` passes; True when notified."""
         if not self._event.is_set():

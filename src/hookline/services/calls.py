@@ -201,7 +201,7 @@ class CallService:
         assert accepted.call is not None
         if accepted.created:
             self.runner.queued()
-            self.ctx.notifier.notify()  # runners in other processes (PostgreSQL)
+            self.ctx.notifier.notify_calls()  # runners in other processes (PostgreSQL)
         return accepted.call, accepted.created
 
     async def get(self, consumer_id: str, call_id: str) -> CallDetail:

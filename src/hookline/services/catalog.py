@@ -122,8 +122,8 @@ class CatalogService:
             dataclasses.replace(api, status=status, updated_at=self.ctx.now())
         )
         if not paused:
-            self.runner.queued()  # its queued calls may start now
-            self.ctx.notifier.notify()  # here and in other processes
+            self.runner.queued()  # its queued calls may start now, here
+            self.ctx.notifier.notify_calls()  # and in other processes
         return updated
 
     async def delete(self, owner_id: str, api_id: str) -> Api:

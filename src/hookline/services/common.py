@@ -22,9 +22,17 @@ class Notifier(Protocol):
 
     def notify(self) -> None: ...
 
+    def notify_calls(self) -> None:
+        """Tell gateway runners in other processes that calls are queued (a runner in
+        this process is told directly)."""
+        ...
+
 
 class NoNotifier:
     def notify(self) -> None:
+        return None
+
+    def notify_calls(self) -> None:
         return None
 
 

@@ -36,6 +36,8 @@ class RunRepository:
         """Start up to ``limit`` queued calls, oldest first, without taking any API past
         its ``max_concurrency``. PostgreSQL skips calls other runners are claiming and
         locks the limited APIs' rows so two runners cannot both fill the last slot."""
+        if not await self._exists(calls.c.status == QUEUED):
+            return []  # the common idle case: no write lock, not even the query built
         other = calls.alias("running_calls")
         running = (
             sa.select(sa.func.count())
@@ -53,8 +55,6 @@ class RunRepository:
             .order_by(calls.c.id)
             .limit(limit * 2)
         )
-        if not await self._exists(calls.c.status == QUEUED):
-            return []  # the common idle case, answered without taking the write lock
         if not self.db.is_sqlite:
             due = due.with_for_update(skip_locked=True, of=calls)
         async with self.db.write() as conn:

@@ -20,6 +20,10 @@ from hookline.store.database import APPLICATION_NAME, Database
 log = logging.getLogger("hookline.notify")
 
 CHANNEL = "hookline_due"
+# What became due, as the notification's payload: workers wake for deliveries, gateway
+# runners for calls. A notification without one (from an older version) wakes both.
+DELIVERIES_DUE = "deliveries"
+CALLS_DUE = "calls"
 # Carries the id of a call that changed, for requests waiting on it in other processes.
 CALL_CHANNEL = "hookline_call"
 RECONNECT_MIN = 0.25
@@ -33,12 +37,15 @@ class PgNotifier:
     the others, on a connection of its own (one round trip, no pool checkout, no
     transaction). Calls made while a ``NOTIFY`` is on its way coalesce into a single
     follow-up, so a burst of publishes costs a few round trips, not one each.
+    Deliveries and calls are told apart by the payload, so a burst of publishes does not
+    wake every process's gateway runner to look for queued calls.
     """
 
     def __init__(self, db: Database, local: Callable[[], None]) -> None:
         self.db = db
         self.local = local
         self._pending = False
+        self._calls_pending = False
         self._calls: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._conn: asyncpg.Connection | None = None
@@ -46,6 +53,11 @@ class PgNotifier:
     def notify(self) -> None:
         self.local()
         self._pending = True
+        self._kick()
+
+    def notify_calls(self) -> None:
+        """Wake gateway runners in other processes: calls are queued."""
+        self._calls_pending = True
         self._kick()
 
     def notify_call(self, call_id: str) -> None:
@@ -58,8 +70,9 @@ class PgNotifier:
             self._task = asyncio.get_running_loop().create_task(self._send())
 
     async def _send(self) -> None:
-        while self._pending or self._calls:
+        while self._pending or self._calls_pending or self._calls:
             due, self._pending = self._pending, False
+            calls_due, self._calls_pending = self._calls_pending, False
             changed, self._calls = sorted(self._calls), set()
             # A connection the server dropped shows only when used: retry once on a new one.
             for last_try in (False, True):
@@ -67,7 +80,9 @@ class PgNotifier:
                     if self._conn is None or self._conn.is_closed():
                         self._conn = await connect(self.db)
                     if due:
-                        await self._conn.execute(f"NOTIFY {CHANNEL}")
+                        await self._conn.execute(f"NOTIFY {CHANNEL}, '{DELIVERIES_DUE}'")
+                    if calls_due:
+                        await self._conn.execute(f"NOTIFY {CHANNEL}, '{CALLS_DUE}'")
                     if changed:
                         await self._conn.executemany(
                             "SELECT pg_notify($1, $2)", [(CALL_CHANNEL, c) for c in changed]
