@@ -103,6 +103,8 @@ async def test_shell_examples_run_as_pasted(page: Path, tmp_path: Path, database
         )
     try:
         code = await asyncio.wait_for(proc.wait(), 240)
+    except TimeoutError:  # say where it stopped, not only that it did
+        code = None
     finally:
         for sig, pause in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0)):
             try:
@@ -110,4 +112,6 @@ async def test_shell_examples_run_as_pasted(page: Path, tmp_path: Path, database
             except ProcessLookupError:
                 break
             await asyncio.sleep(pause)
-    assert code == 0, f"{page.name} failed:\n{log.read_text(errors='replace')[-6000:]}"
+    tail = log.read_text(errors="replace")[-6000:]
+    assert code is not None, f"{page.name} still ran after 240 s:\n{tail}"
+    assert code == 0, f"{page.name} failed:\n{tail}"
