@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookline.api import errors
+from hookline.api import errors, parsed
 from hookline.api.limits import Problem, Refusal, bad_parameter, invalid_string, parse_json
 
 # Methods whose bodies BodyLimit reads and bounds; the routes of the others take none.
@@ -51,9 +51,10 @@ class InputGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        del chunks  # not held beside the joined body while the request runs
         if body.strip():
             try:
-                parse_json(body, self.max_json_depth)
+                parsed.keep(scope, body, parse_json(body, self.max_json_depth))
             except Refusal as exc:
                 await _refuse(exc.problem, scope, receive, send)
                 return

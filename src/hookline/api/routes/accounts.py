@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from hookline.api import responses as out
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, PrincipalDep, SystemDep
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import AccountCreate, KeyCreate
 from hookline.errors import NotFound
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["accounts"])
 
 
 @router.post(

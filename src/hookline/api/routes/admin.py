@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from hookline.api import shapes
 from hookline.api.deps import PrincipalDep, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON, ts
 from hookline.api.schemas import Purge
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1/admin", tags=["admin"])
 
 # One request purges for at most this long and says whether it finished, so no HTTP
 # client times out on a large backlog; `hookline purge` repeats it until it has.

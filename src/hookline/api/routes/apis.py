@@ -10,11 +10,12 @@ from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, PrincipalDep, SystemDep
 from hookline.api.gateway_responses import api_out
 from hookline.api.gateway_schemas import ApiCreate, ApiUpdate
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON, page
 from hookline.domain.gateway import Completion
 from hookline.services.catalog import ApiSpec
 
-router = APIRouter(prefix="/v1", tags=["gateway"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["gateway"])
 
 
 @router.post("/apis", status_code=201, response_class=JSON, response_model=shapes.Api)

@@ -10,10 +10,11 @@ from hookline.api import responses as out
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import ApplicationCreate, ApplicationUpdate
 
-router = APIRouter(prefix="/v1/applications", tags=["applications"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1/applications", tags=["applications"])
 
 
 @router.post(

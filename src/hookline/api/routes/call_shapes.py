@@ -12,12 +12,13 @@ from hookline.api import shapes
 from hookline.api.deps import SystemDep, bearer
 from hookline.api.gateway_schemas import InternalCall
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.routes.calls import accept_call, ended_within_wait
 from hookline.errors import AuthenticationFailed
 from hookline.services.calls import CallRequest
 
-router = APIRouter(tags=["gateway"])
+router = APIRouter(route_class=GuardedRoute, tags=["gateway"])
 
 
 def with_request_id(out: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from hookline.api.gateway_responses import call_out
 from hookline.api.gateway_schemas import CallCreate
 from hookline.api.limits import parse_json
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON, page, ts
 from hookline.domain import calls as rules
 from hookline.domain.gateway import Call, CallStatus
@@ -24,7 +25,7 @@ from hookline.services.calls import CallRequest
 from hookline.store.call_events import CallEvent
 from hookline.system import System
 
-router = APIRouter(prefix="/v1", tags=["gateway"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["gateway"])
 MAX_EVENT_ID = 2**31 - 1  # event numbers are 32-bit integers in the store
 
 

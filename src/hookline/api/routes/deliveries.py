@@ -12,13 +12,14 @@ from hookline.api import responses as out
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import BulkRetry, Recover, Resend, TestEvent, Timestamp
 from hookline.domain.models import DeliveryStatus
 from hookline.domain.search import DeliveryFilter
 from hookline.services.deliveries import Sent
 
-router = APIRouter(prefix="/v1", tags=["deliveries"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["deliveries"])
 
 Id = Annotated[str | None, Query(max_length=40)]
 Since = Annotated[Timestamp | None, Query()]

@@ -10,11 +10,12 @@ from hookline.api import responses as out
 from hookline.api import shapes_catalog as shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import EventTypeCreate, EventTypeUpdate
 from hookline.api.shapes import Page
 
-router = APIRouter(prefix="/v1/event-types", tags=["event types"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1/event-types", tags=["event types"])
 
 
 @router.post(

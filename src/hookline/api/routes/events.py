@@ -11,13 +11,14 @@ from hookline.api import responses as out
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import EventBatch, EventCreate
 from hookline.domain.models import Published
 from hookline.errors import InvalidInput
 from hookline.services.events import EventInput
 
-router = APIRouter(prefix="/v1", tags=["events"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["events"])
 
 
 @router.post(

@@ -16,13 +16,14 @@ from starlette.responses import StreamingResponse
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import ListenReport
 from hookline.errors import HooklineError
 from hookline.services.listening import ListenService, Report
 from hookline.system import System
 
-router = APIRouter(prefix="/v1", tags=["listen"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["listen"])
 
 # A comment line this often keeps proxies from closing an idle stream, and lets the
 # client tell a quiet stream from a dead one.

@@ -10,9 +10,10 @@ from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, IdFilter, IsoTime, Limit, PrincipalDep, SystemDep
 from hookline.api.gateway_responses import entry_out, usage_out, wallet_out
 from hookline.api.gateway_schemas import Credit, SecretRotate
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON, page, ts
 
-router = APIRouter(prefix="/v1", tags=["gateway"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["gateway"])
 
 
 @router.get("/balance", response_class=JSON, response_model=shapes.Balance)

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request
 from hookline.api import responses as out
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, SystemDep
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import BrandingUpdate, PortalSessionCreate
 from hookline.config import Settings
 from hookline.store.console import Branding
 
-router = APIRouter(tags=["portal"])
+router = APIRouter(route_class=GuardedRoute, tags=["portal"])
 
 
 def portal_url(request: Request, settings: Settings, token: str) -> str:

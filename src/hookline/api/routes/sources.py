@@ -10,6 +10,7 @@ from starlette.responses import Response
 from hookline.api import responses as out
 from hookline.api import shapes_catalog as shapes
 from hookline.api.deps import AccountDep, Limit, SystemDep
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.shapes import Items, Page
 from hookline.api.source_schemas import (
@@ -21,7 +22,7 @@ from hookline.api.source_schemas import (
 )
 from hookline.services.sources import SourceSpec
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1/sources", tags=["sources"])
 
 
 @router.post("", status_code=201, response_class=JSON, response_model=shapes.Source)

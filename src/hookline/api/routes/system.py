@@ -11,9 +11,10 @@ from starlette.responses import PlainTextResponse, Response
 from hookline import __version__
 from hookline.api import shapes
 from hookline.api.deps import SystemDep
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 
-router = APIRouter(tags=["system"])
+router = APIRouter(route_class=GuardedRoute, tags=["system"])
 
 
 @router.get("/health", response_class=JSON, response_model=shapes.Health)

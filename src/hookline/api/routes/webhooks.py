@@ -10,13 +10,14 @@ from hookline.api import responses as out
 from hookline.api import shapes
 from hookline.api.deps import AccountDep, Cursor, Limit, SystemDep
 from hookline.api.openapi import errors
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON
 from hookline.api.schemas import SecretRotate, WebhookCreate, WebhookUpdate
 from hookline.domain.models import DeliveryMode, DeliveryStatus, Ordering, PayloadFormat
 from hookline.domain.signing import KeyType, Scheme
 from hookline.services.webhooks import WebhookSpec
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=GuardedRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
 
 @router.post(

@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from hookline.api.parsed import GuardedRoute
 from hookline.api.svix import wire
 
-router = APIRouter(prefix=wire.PREFIX, include_in_schema=False)
+router = APIRouter(route_class=GuardedRoute, prefix=wire.PREFIX, include_in_schema=False)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 FEATURES = {
     "environment": "environments",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from starlette.responses import Response
 
+from hookline.api.parsed import GuardedRoute
 from hookline.api.responses import JSON, ts
 from hookline.domain.models import Page
 from hookline.errors import HooklineError
@@ -43,7 +44,9 @@ class Camel(BaseModel):
 def router(prefix: str = "") -> APIRouter:
     # Not in Hookline's OpenAPI document: this surface's contract is Svix's API, and
     # the native document describes Hookline's own (docs/svix.md).
-    return APIRouter(prefix=PREFIX + prefix, include_in_schema=False, tags=["svix"])
+    return APIRouter(
+        route_class=GuardedRoute, prefix=PREFIX + prefix, include_in_schema=False, tags=["svix"]
+    )
 
 
 def is_svix(path: str) -> bool:
