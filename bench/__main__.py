@@ -15,7 +15,7 @@ from bench import report, run
 from bench.scale import FULL, QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("ceiling", "sqlite", "fanout", "failures", "postgres", "peer", "backlog")
+PARTS = ("ceiling", "sqlite", "fanout", "failures", "postgres", "peer", "backlog", "payload")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

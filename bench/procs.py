@@ -29,11 +29,11 @@ class Proc:
 
     def rss_kb(self) -> int:
         """Resident memory now (kB), from /proc; 0 once the process is gone."""
-        return _status_kb(self.pid, "VmRSS")
+        return status_kb(self.pid, "VmRSS")
 
     def sample_peak(self) -> int:
         """Peak resident memory so far (the kernel's high-water mark, kB)."""
-        self.peak_rss_kb = max(self.peak_rss_kb, _status_kb(self.pid, "VmHWM"))
+        self.peak_rss_kb = max(self.peak_rss_kb, status_kb(self.pid, "VmHWM"))
         return self.peak_rss_kb
 
     def alive(self) -> bool:
@@ -62,7 +62,7 @@ def tail_file(path: Path, lines: int = 20) -> str:
         return ""
 
 
-def _status_kb(pid: int, key: str) -> int:
+def status_kb(pid: int, key: str) -> int:
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:

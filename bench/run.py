@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, hookline, ingest, load, machine, peer_run, procs, scenarios
+from bench import ceiling, hookline, ingest, load, machine, payload, peer_run, procs, scenarios
 from bench.scale import Scale
 
 # Hookline runs with its defaults except where a setting is needed to run at all here.
@@ -163,6 +163,19 @@ async def _measure(
         else:
             print("peer: Celery + Redis", flush=True)
             results["peer"] = await _peer(scale, logdir, rx)
+
+    if wanted("payload"):
+        print("a 512 KiB event", flush=True)
+        d = work / "payload"
+        d.mkdir()
+        results["payload"] = await payload.measure(
+            logdir,
+            d,
+            rx,
+            database_url=f"sqlite:///{d / 'hookline.db'}",
+            kb=512,
+            rounds=scale.payload_rounds,
+        )
 
     if wanted("backlog"):
         print("backlog", flush=True)

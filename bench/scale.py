@@ -23,6 +23,7 @@ class Scale:
     failure_endpoints: int
     failure_seconds: float
     failure_load: float  # offered deliveries as a fraction of the SQLite maximum
+    payload_rounds: int  # measured rounds per span of the 512 KiB event
     install_wrk: bool
 
     def as_dict(self) -> dict[str, Any]:
@@ -45,6 +46,7 @@ FULL = Scale(
     failure_endpoints=100,
     failure_seconds=20,
     failure_load=0.5,
+    payload_rounds=5,
     install_wrk=True,
 )
 
@@ -64,5 +66,6 @@ QUICK = Scale(
     failure_endpoints=20,
     failure_seconds=2,
     failure_load=0.5,
+    payload_rounds=1,
     install_wrk=False,
 )
