@@ -117,7 +117,8 @@ async def serve(db: Path, port: int) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # TCP named, as `hookline serve` does, so either event loop turns Nagle off.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         sock.listen(2048)

@@ -213,7 +213,11 @@ def _settle_memory() -> None:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: asyncio's own event loop turns Nagle's algorithm off
+    # only on sockets that say they are TCP (the accepted ones copy this). With Nagle on,
+    # a response written in two parts waits for the client's delayed ACK: 40 ms or more
+    # per request on a kept-alive connection. uvloop turns it off regardless.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
