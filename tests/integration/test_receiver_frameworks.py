@@ -46,7 +46,7 @@ class App:
 
 
 async def _uvicorn(app: Any) -> tuple[str, Callable[[], Any]]:
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     sock.setblocking(False)

@@ -44,6 +44,9 @@ def hookline_env(database_url: str, data_dir: Path, **settings: Any) -> dict[str
         # Several processes share one server's connection limit with other tests.
         "db_pool_size": 3,
         "db_max_overflow": 2,
+        # A connection is not what these tests time: on a loaded machine a new one can take
+        # seconds, which the 5 s default would answer with a 503.
+        "db_connect_timeout": 30.0,
         "log_level": "info",
         # Workers' own metrics servers are off unless a test asks for one.
         "metrics_port": 0,

@@ -31,7 +31,7 @@ class Running:
     def client(self, key: str) -> httpx.AsyncClient:
         """A client for this server; closed with it, even when a test fails midway."""
         client = httpx.AsyncClient(
-            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         )
         self._clients.append(client)
         return client
@@ -60,6 +60,9 @@ def make_settings(tmp_path: Any, **overrides: Any) -> Settings:
         "delivery_timeout": 2.0,
         "lease_seconds": 10.0,
         "shutdown_grace": 2.0,
+        # A connection is not what these tests time: on a loaded machine a new one can take
+        # seconds, which the 5 s default would answer with a 503.
+        "db_connect_timeout": 30.0,
     }
     values.update(overrides)
     return Settings(**values)
@@ -69,7 +72,8 @@ async def start(settings: Settings, *, worker: bool = True) -> Running:
     system = await System.open(settings, admin_key=ADMIN_KEY)
     if worker:
         await system.start_worker()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # TCP named, so the event loop turns Nagle off (src/hookline/cli/server.py, _bind).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     sock.setblocking(False)
@@ -83,7 +87,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Running:
         await asyncio.sleep(0.01)
     url = f"http://127.0.0.1:{port}"
     admin = httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
+        base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
     )
     return Running(system=system, url=url, admin=admin, _server=server, _task=task)
 
