@@ -69,7 +69,9 @@ async def test_every_control_is_labelled_and_pages_fit_a_narrow_screen(
 
 async def test_the_console_works_from_the_keyboard(site: Site, tab: Page) -> None:
     await tab.goto(site.url + "/console")
-    # Sign in: the key field has the focus; Enter submits.
+    # Sign in: the key field has the focus; Enter submits. The browser moves the focus
+    # at its next rendering after the load, so typing waits for it rather than racing it.
+    await expect(tab.get_by_label("API key")).to_be_focused()
     await tab.keyboard.type(site.key)
     await tab.keyboard.press("Enter")
     await expect(tab.get_by_role("heading", name="Overview")).to_be_visible()
