@@ -123,8 +123,11 @@ async def test_rate_limit_spaces_deliveries_and_spares_other_webhooks(
 
 async def test_a_429_slows_that_webhook_only_and_counts_once(make_hookline, make_receiver) -> None:  # type: ignore[no-untyped-def]
     hookline = await make_hookline(retry_schedule="0.05,0.05,0.05")
+    pause = 4  # the Retry-After: the margin of the ordering asserted below
     shedding = await make_receiver(
-        lambda _r, n: Reply(429, "slow down", headers={"Retry-After": "3"}) if n == 0 else Reply()
+        lambda _r, n: (
+            Reply(429, "slow down", headers={"Retry-After": str(pause)}) if n == 0 else Reply()
+        )
     )
     other = await make_receiver()
     acme = await hookline.new_account()
@@ -141,10 +144,12 @@ async def test_a_429_slows_that_webhook_only_and_counts_once(make_hookline, make
         return bool(found) and found[0]["attempt_count"] == 1
 
     await _until(answered)
-    await asyncio.gather(_publish(acme, 4, "a.x"), _publish(acme, 4, "b.x"))
-    got = await shedding.wait_for(6)
+    # The other webhook's events first: its deliveries start while the rest are published.
+    await _publish(acme, 4, "b.x")
+    await _publish(acme, 4, "a.x")
+    got = await shedding.wait_for(6, timeout=pause + 20)
     # Nothing went to that receiver until its Retry-After had passed...
-    assert all(r.at - first.at >= 3 - EPSILON for r in got[1:])
+    assert all(r.at - first.at >= pause - EPSILON for r in got[1:])
     # ...while the other webhook carried on (an ordering, with the pause as its margin).
     assert len(await other.wait_for(4)) == 4
     assert max(r.at for r in other.received) < got[1].at
