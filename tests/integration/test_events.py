@@ -269,7 +269,7 @@ async def test_a_stale_catalog_in_a_group_fails_only_its_own_publish(hookline: R
             account_id=account_id,
             app_id=hookline.system.events._default_app.get(account_id) or "",
             event_type="s.x",
-            payload=b"{}",
+            payload="{}",
             idempotency_key=None,
             created_at=now,
         )

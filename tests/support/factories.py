@@ -44,7 +44,7 @@ def make_message(**changes: Any) -> Message:
         account_id="acct_1",
         app_id="app_1",
         event_type="a",
-        payload=b"{}",
+        payload="{}",
         idempotency_key=None,
         created_at=NOW,
     )

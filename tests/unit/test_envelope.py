@@ -19,7 +19,7 @@ def test_the_envelope_has_exactly_the_documented_shape() -> None:
         webhook_id="ep_01",
         idempotency_key="order-7",
         created_at=CREATED,
-        payload_json=b'{"amount":100}',
+        payload_json='{"amount":100}',
     )
     assert body == (
         b'{"id":"msg_01","object":"event","type":"invoice.paid",'
@@ -36,7 +36,7 @@ def test_a_missing_idempotency_key_is_null() -> None:
         webhook_id="ep_01",
         idempotency_key=None,
         created_at=CREATED,
-        payload_json=b"null",
+        payload_json="null",
     )
     assert orjson.loads(body)["idempotency_key"] is None
     assert orjson.loads(body)["data"] is None
@@ -58,7 +58,7 @@ def test_the_payload_bytes_are_embedded_unchanged(payload: bytes) -> None:
         webhook_id="ep_01",
         idempotency_key=None,
         created_at=CREATED,
-        payload_json=payload,
+        payload_json=payload.decode(),  # as stored: the text of the JSON
     )
     assert body.endswith(b',"data":' + payload + b"}")
 
@@ -80,7 +80,7 @@ def test_the_envelope_is_json_a_receiver_can_read_back(
         webhook_id="ep_01",
         idempotency_key=key,
         created_at=CREATED,
-        payload_json=orjson.dumps(data),
+        payload_json=orjson.dumps(data).decode(),
     )
     assert orjson.loads(body) == {
         "id": "msg_01",

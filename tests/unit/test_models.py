@@ -52,7 +52,7 @@ def test_entities_are_frozen() -> None:
         account_id="acct_1",
         app_id="app_1",
         event_type="a.b",
-        payload=b"{}",
+        payload="{}",
         idempotency_key=None,
         created_at=NOW,
     )

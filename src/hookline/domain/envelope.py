@@ -21,9 +21,9 @@ def event_body(
     webhook_id: str,
     idempotency_key: str | None,
     created_at: datetime,
-    payload_json: bytes,
+    payload_json: str,
 ) -> bytes:
-    """Serialise the envelope, embedding the stored payload bytes without re-parsing."""
+    """Serialise the envelope, embedding the stored payload text without re-parsing."""
     return orjson.dumps(
         {
             "id": message_id,

@@ -154,7 +154,8 @@ class Message:
     account_id: str
     app_id: str
     event_type: str
-    payload: bytes
+    # The data as JSON text, as it is stored and read back: no bytes copy beside it.
+    payload: str
     idempotency_key: str | None
     created_at: datetime
     # W3C traceparent of the publish, when it was traced; delivery spans link to it.

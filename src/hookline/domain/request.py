@@ -35,7 +35,7 @@ def signed_request(
     body = (
         rendered
         if rendered is not None
-        else msg.payload
+        else msg.payload.encode()
         if raw
         else event_body(
             message_id=msg.id,

@@ -37,7 +37,7 @@ def to_svix(types: Sequence[str] | None) -> list[str] | None:
     return None if types is None else [SVIX_NAMES.get(t, t) for t in types]
 
 
-def render(event_type: str, payload: bytes, *, app_id: str, created_at: datetime) -> bytes | None:
+def render(event_type: str, payload: str, *, app_id: str, created_at: datetime) -> bytes | None:
     """The Svix body of one of Hookline's operational events; None for other types."""
     name = SVIX_NAMES.get(event_type)
     if name is None:

@@ -244,7 +244,7 @@ class DeliveryService:
             account_id=account_id,
             app_id=endpoint.app_id,
             event_type=kind,
-            payload=payload,
+            payload=payload.decode(),
             idempotency_key=None,
             created_at=now,
         )

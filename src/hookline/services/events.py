@@ -36,13 +36,19 @@ MAX_CATALOG_RETRIES = 4
 @dataclass(frozen=True, slots=True)
 class EventInput:
     event_type: str
-    payload_json: bytes
+    # The data as JSON. Text is stored as it is; bytes are decoded into a second copy,
+    # so a caller holding a large payload passes text (``orjson.dumps(...).decode()``).
+    payload_json: str | bytes
     idempotency_key: str | None = None
     # The data already parsed, when the caller has it (spares parsing it again).
     data: Any = None
     has_data: bool = False
     # No delivery is due before this (aware) time; a past time means now.
     deliver_at: datetime | None = None
+
+
+def _text(payload_json: str | bytes) -> str:
+    return payload_json if isinstance(payload_json, str) else payload_json.decode()
 
 
 class _Data:
@@ -91,7 +97,11 @@ class EventService:
         self._default_app: dict[str, str] = {}
 
     async def publish(
-        self, account_id: str, event_type: str, payload_json: bytes, idempotency_key: str | None
+        self,
+        account_id: str,
+        event_type: str,
+        payload_json: str | bytes,
+        idempotency_key: str | None,
     ) -> Published:
         """Commit the event and a delivery per subscribed webhook (held for a disabled one),
         then wake workers.
@@ -164,7 +174,7 @@ class EventService:
                     account_id=account_id,
                     app_id=app_id,
                     event_type=e.event_type,
-                    payload=e.payload_json,
+                    payload=_text(e.payload_json),
                     idempotency_key=e.idempotency_key,
                     created_at=now,
                     trace_context=trace_context,

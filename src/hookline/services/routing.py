@@ -35,7 +35,7 @@ RULE_CACHE_SIZE = 20_000
 INDEX_CACHE_SIZE = 1_000
 
 
-def parse_data(payload_json: bytes) -> Any:
+def parse_data(payload_json: str | bytes) -> Any:
     """An event's data as Python values (integers of any size kept exact)."""
     try:
         return orjson.loads(payload_json)

@@ -220,7 +220,8 @@ class SourceService:
         """Publish the step's events and move the cursor, in one transaction. Raises
         ``LeaseLost`` (and commits nothing) when ``owner`` no longer holds the source."""
         events = [
-            EventInput(p.event_type, orjson.dumps(p.data), p.idempotency_key) for p in step.events
+            EventInput(p.event_type, orjson.dumps(p.data).decode(), p.idempotency_key)
+            for p in step.events
         ]
         progress = Progress(
             head=step.head,

@@ -47,7 +47,7 @@ def message_row(m: Message) -> dict[str, Any]:
         "account_id": m.account_id,
         "app_id": m.app_id,
         "event_type": m.event_type,
-        "payload": m.payload.decode(),
+        "payload": m.payload,
         "idempotency_key": m.idempotency_key,
         "created_at": m.created_at,
         "trace_context": m.trace_context,
@@ -97,7 +97,7 @@ async def publish_operational(
             account_id=e.account_id,
             app_id=e.app_id,
             event_type=e.event_type,
-            payload=e.payload,
+            payload=e.payload.decode(),
             idempotency_key=None,
             created_at=now,
         )

@@ -36,7 +36,7 @@ def message_from_row(row: Any) -> Message:
         account_id=row.account_id,
         app_id=row.app_id,
         event_type=row.event_type,
-        payload=row.payload.encode(),
+        payload=row.payload,
         idempotency_key=row.idempotency_key,
         created_at=row.created_at,
         trace_context=row.trace_context,

@@ -41,7 +41,7 @@ async def publish_event(
         [
             EventInput(
                 body.type,
-                orjson.dumps(body.data),
+                orjson.dumps(body.data).decode(),
                 body.idempotency_key or idempotency_key,
                 data=body.data,
                 has_data=True,
@@ -77,7 +77,7 @@ async def publish_events(body: EventBatch, account: AccountDep, sys: SystemDep) 
         [
             EventInput(
                 e.type,
-                orjson.dumps(e.data),
+                orjson.dumps(e.data).decode(),
                 e.idempotency_key,
                 data=e.data,
                 has_data=True,

@@ -104,7 +104,7 @@ async def create_message(
         [
             EventInput(
                 body.event_type,
-                orjson.dumps(body.payload),
+                orjson.dumps(body.payload).decode(),
                 key,
                 body.payload,
                 True,
