@@ -116,7 +116,7 @@ def secret_problem(secret: str, scheme: Scheme) -> str | None:
 def _hmac_key(secret: str) -> bytes:
     """The HMAC key of a ``whsec_`` secret: the base64 after the prefix, as the Standard
     Webhooks libraries read it (padding optional)."""
-    return base64.b64decode(secret.removeprefix("whsec_") + "==")
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
 
 
 @lru_cache(maxsize=4096)
