@@ -82,8 +82,9 @@ async def test_sigterm_releases_unfinished_deliveries_at_once(
     r = await acme.post("/v1/webhooks", json={"callback_url": receiver.url})
     assert r.status_code == 201, r.text
     ids = await _publish(acme, 12)
+    # A share of 32 starts at 4 in flight (see domain/shares.py): the first four sends.
     stopping = await cluster.worker(
-        lease_seconds=lease, delivery_timeout=10, shutdown_grace=0.5, endpoint_concurrency=4
+        lease_seconds=lease, delivery_timeout=10, shutdown_grace=0.5, endpoint_concurrency=32
     )
     await receiver.wait_for(4)
     stopping.signal(signal.SIGTERM)

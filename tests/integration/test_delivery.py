@@ -336,7 +336,7 @@ async def test_response_body_is_truncated_to_the_configured_limit(
 
 async def test_slow_endpoint_does_not_hold_back_others(make_hookline, make_receiver) -> None:  # type: ignore[no-untyped-def]
     running = await make_hookline(
-        worker_concurrency=8, endpoint_concurrency=2, delivery_timeout=5, lease_seconds=20
+        worker_concurrency=8, endpoint_concurrency=16, delivery_timeout=5, lease_seconds=20
     )
     # Slower than the test: it can only ever have as many requests as it has slots.
     slow = await make_receiver(lambda _r, _n: Reply(200, delay=30))
@@ -348,10 +348,40 @@ async def test_slow_endpoint_does_not_hold_back_others(make_hookline, make_recei
         await acme.post("/v1/events", json={"type": "slow", "data": {}})
     for _ in range(10):
         await acme.post("/v1/events", json={"type": "fast", "data": {}})
-    await fast.wait_for(10)
+    # endpoint_concurrency (16) is more than the worker's 8 slots, yet a receiver that
+    # has not answered yet holds its starting share (16 // 8) and no more: the other
+    # webhook is sent to at once, not when the slow sends time out.
+    await fast.wait_for(10, timeout=4)
     await slow.wait_for(2)
-    # The slow one holds its own share of the worker and no more.
+    assert await slow.quiet(0.5) == 0
     assert len(slow.received) == 2
+    await acme.aclose()
+
+
+async def test_a_webhook_earns_its_share_with_answers_and_loses_it_without(  # type: ignore[no-untyped-def]
+    make_hookline, make_receiver
+) -> None:
+    running = await make_hookline(
+        worker_concurrency=64, endpoint_concurrency=16, delivery_timeout=1, lease_seconds=20
+    )
+    live = await make_receiver(lambda _r, _n: Reply(200, delay=0.05))
+    dead = await make_receiver(lambda _r, _n: Reply(200, delay=30))
+    acme = await running.new_account()
+    await _hook(acme, live.url, events=["live"])
+    await _hook(acme, dead.url, events=["dead"])
+    r = await acme.post("/v1/events/batch", json={"events": [{"type": "live", "data": {}}] * 80})
+    assert r.status_code == 202, r.text
+    await live.wait_for(80)
+    # It started at 2 in flight (16 // 8) and, answering, grew to its whole share.
+    assert live.most_in_flight == 16
+    r = await acme.post("/v1/events/batch", json={"events": [{"type": "dead", "data": {}}] * 12})
+    assert r.status_code == 202, r.text
+    # No answer within the 1 s timeout: 2 sends at first, and each that times out
+    # halves the share, so one at a time after them, each after a timeout.
+    got = await dead.wait_for(4, timeout=8)
+    assert got[1].at - got[0].at < 0.5
+    assert got[2].at - got[0].at > 0.8
+    assert got[3].at - got[2].at > 0.8
     await acme.aclose()
 
 

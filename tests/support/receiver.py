@@ -41,6 +41,9 @@ class Receiver:
         self.received = self._arrivals.items
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Requests being answered now, and the most there have been at once.
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     @property
     def url(self) -> str:
@@ -70,8 +73,13 @@ class Receiver:
         )
         n = await self._arrivals.add(got)
         reply = self.script(got, n)
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+        finally:
+            self.in_flight -= 1
         return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:

@@ -2,10 +2,11 @@
 record outcomes in batches, give back what it did not finish.
 
 One worker runs per process (``hookline serve`` or ``hookline worker``). Concurrency is
-bounded twice: ``worker_concurrency`` sends in flight overall, ``endpoint_concurrency``
-per endpoint, so one slow receiver cannot take every slot. Deliveries claimed beyond an
-endpoint's share are released at once, and that endpoint is left out of claims until a
-slot frees up.
+bounded twice: ``worker_concurrency`` sends in flight overall, and a share per endpoint
+that grows with its answers up to ``endpoint_concurrency`` and halves when a send gets
+none (``domain/shares.py``), so slow or dead receivers cannot take every slot.
+Deliveries claimed beyond an endpoint's share are released at once, and that endpoint
+is left out of claims until a slot frees up.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from datetime import UTC, datetime, timedelta
 from hookline import logs, tracing
 from hookline.config import Settings
 from hookline.domain.control import FailureWindow, slow_down
-from hookline.domain.dispatch import Outcome, decide
+from hookline.domain.dispatch import ErrorClass, Outcome, decide
 from hookline.domain.models import DeliveryStatus, Dispatch, Ordering
 from hookline.domain.retry import RetryPolicy
+from hookline.domain.shares import SendShares
 from hookline.errors import HooklineError
 from hookline.runtime.metrics import Metrics
 from hookline.runtime.sender import Sender
@@ -38,6 +40,8 @@ from hookline.store.deliveries import DeliveryRepository
 log = logging.getLogger("hookline.worker")
 
 STORE_RETRY_SECONDS = 1.0
+# Attempts that got no answer from a receiver that was reached for: they shrink its share.
+_UNANSWERED = frozenset({ErrorClass.TIMEOUT, ErrorClass.CONNECTION})
 
 
 def worker_name() -> str:
@@ -67,6 +71,7 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._sending: dict[str, asyncio.Task[None]] = {}
         self._per_endpoint: defaultdict[str, int] = defaultdict(int)
+        self._shares = SendShares(settings.endpoint_concurrency)
         # Send slots taken by publishes of this process whose transaction has not
         # committed yet (see ``reserve``).
         self._reserved = 0
@@ -129,6 +134,7 @@ class DeliveryWorker:
         while not self._stopping.is_set():
             if loop.time() >= next_reap:
                 next_reap = loop.time() + reap_every
+                self._shares.prune(loop.time(), self._per_endpoint)
                 await self._guard(self._reap())
             claimed_any = await self._guard(self._claim_once())
             if self._stopping.is_set():
@@ -146,7 +152,8 @@ class DeliveryWorker:
         if free <= 0:
             self._backlog = True
             return False
-        saturated = [e for e, n in self._per_endpoint.items() if n >= s.endpoint_concurrency]
+        shares = self._shares
+        saturated = [e for e, n in self._per_endpoint.items() if n >= shares.limit(e)]
         limit = min(s.batch_size, free)
         now = self.clock()
         loop_now = asyncio.get_running_loop().time()
@@ -170,7 +177,7 @@ class DeliveryWorker:
         self.metrics.claimed.inc(len(claimed))
         excess: list[str] = []
         for d in claimed:
-            if self._per_endpoint[d.endpoint.id] >= s.endpoint_concurrency:
+            if self._per_endpoint[d.endpoint.id] >= shares.limit(d.endpoint.id):
                 excess.append(d.delivery_id)
                 continue
             self._start(d)
@@ -228,7 +235,7 @@ class DeliveryWorker:
         if (
             self._stopping.is_set()
             or len(self._sending) + self._reserved >= s.worker_concurrency
-            or self._per_endpoint.get(endpoint_id, 0) >= s.endpoint_concurrency
+            or self._per_endpoint.get(endpoint_id, 0) >= self._shares.limit(endpoint_id)
         ):
             return None
         self._reserved += 1
@@ -315,6 +322,10 @@ class DeliveryWorker:
                 )
             self.attempts_made += 1
             made = d.attempts + 1
+            if result.status_code is not None:
+                self._shares.answered(d.endpoint.id, asyncio.get_running_loop().time())
+            elif result.error in _UNANSWERED:
+                self._shares.unanswered(d.endpoint.id, asyncio.get_running_loop().time())
             policy = (
                 RetryPolicy.from_document(d.endpoint.retry_policy)
                 if d.endpoint.retry_policy
