@@ -431,6 +431,8 @@ class DeliveryWorker:
             control = self._control(batch, self.clock())
             while not await self._record(batch, control):  # noqa: ASYNC110 - backing off a failing store
                 await asyncio.sleep(STORE_RETRY_SECONDS)
+            # Not kept while waiting for the next outcome: each holds the body it sent.
+            del first, batch, control
 
     def _control(self, batch: list[Outcome], now: datetime) -> Control:
         """What these outcomes change in delivery control: receivers asking to slow
