@@ -38,10 +38,17 @@ class Deployment:
     settings: dict[str, str]
     database: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # API processes beside ``api`` (``start_apis``), and the URLs of all of them.
+    more_apis: list[procs.Proc] = field(default_factory=list)
+    more_urls: list[str] = field(default_factory=list)
+
+    @property
+    def urls(self) -> list[str]:
+        return [self.url, *self.more_urls]
 
     @property
     def all(self) -> list[procs.Proc]:
-        return [self.api, *[w for w in self.workers if w is not self.api]]
+        return [self.api, *self.more_apis, *[w for w in self.workers if w is not self.api]]
 
     async def stop(self) -> None:
         await procs.stop_all(self.all)
@@ -91,6 +98,48 @@ async def start_split(
 ) -> Deployment:
     """Schema first, then ``hookline serve --no-worker`` plus ``workers`` x
     ``hookline worker``, each its own process."""
+    settings = await _migrated(label, logdir, database_url, data_dir, env)
+    dep = await start_serve(
+        label, logdir, database_url=database_url, data_dir=data_dir, env=settings, with_worker=False
+    )
+    for i in range(workers):
+        dep.workers.append(await start_worker(f"{label}-worker{i + 1}", logdir, settings))
+    return dep
+
+
+async def start_apis(
+    label: str,
+    logdir: Path,
+    *,
+    database_url: str,
+    data_dir: Path,
+    env: dict[str, str],
+    apis: int,
+) -> Deployment:
+    """Schema first, then ``apis`` x ``hookline serve --no-worker`` over one database,
+    and no worker anywhere: what the API processes alone take."""
+    settings = await _migrated(label, logdir, database_url, data_dir, env)
+    dep = await start_serve(
+        label, logdir, database_url=database_url, data_dir=data_dir, env=settings, with_worker=False
+    )
+    for i in range(1, apis):
+        more = await start_serve(
+            f"{label}-{i + 1}",
+            logdir,
+            database_url=database_url,
+            data_dir=data_dir,
+            env=settings,
+            with_worker=False,
+        )
+        dep.more_apis.append(more.api)
+        dep.more_urls.append(more.url)
+    return dep
+
+
+async def _migrated(
+    label: str, logdir: Path, database_url: str, data_dir: Path, env: dict[str, str]
+) -> dict[str, str]:
+    """``hookline migrate``, then the settings of processes that must not migrate."""
     settings = {**BASE_ENV, **env, "HOOKLINE_DATABASE_URL": database_url}
     settings["HOOKLINE_DATA_DIR"] = str(data_dir)
     mig = procs.start(f"{label}-migrate", _hookline("migrate"), logdir, env=settings)
@@ -98,12 +147,7 @@ async def start_split(
     if mig.popen.returncode != 0:
         raise RuntimeError(f"hookline migrate failed:\n{mig.tail()}")
     settings["HOOKLINE_AUTO_MIGRATE"] = "false"
-    dep = await start_serve(
-        label, logdir, database_url=database_url, data_dir=data_dir, env=settings, with_worker=False
-    )
-    for i in range(workers):
-        dep.workers.append(await start_worker(f"{label}-worker{i + 1}", logdir, settings))
-    return dep
+    return settings
 
 
 async def start_worker(name: str, logdir: Path, settings: dict[str, str]) -> procs.Proc:
@@ -117,6 +161,7 @@ class Client:
 
     def __init__(self, base: str, key: str, connections: int = 64) -> None:
         self.base = base
+        self.key = key
         self.session = aiohttp.ClientSession(
             base_url=base,
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},

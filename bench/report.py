@@ -111,6 +111,14 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         "postgres_2w vs postgres_1w",
         TARGET_PG_WORKERS,
     )
+    apis = results.get("api_scaling", {})
+    against(
+        "PostgreSQL: 2 API processes ≥ 1.8x one (publishes accepted, no worker)",
+        apis.get("postgres_2api", {}).get("publishes_per_second"),
+        apis.get("postgres_1api", {}).get("publishes_per_second"),
+        "postgres_2api vs postgres_1api",
+        TARGET_PG_WORKERS,
+    )
     b = results.get("backlog")
     if b:
         rows.append(
@@ -208,6 +216,23 @@ def render(results: dict[str, Any]) -> str:
                 f"| {name} | {_f(x['offered_deliveries_per_second'])} | "
                 f"{x['fraction_of_max']:.0%} | {_f(x['achieved_deliveries_per_second'])} | "
                 f"{_f(x['p50_ms'], 1)} | {_f(x['p95_ms'], 1)} | {_f(x['p99_ms'], 1)} |"
+            )
+    if apis := results.get("api_scaling"):
+        out += [
+            "",
+            "### API processes on PostgreSQL",
+            "",
+            "Single publishes to one webhook with no worker running, spread evenly over "
+            "the API processes (`hookline serve --no-worker`, one database): what the API "
+            "processes alone accept.",
+            "",
+            "| API processes | publishers | publishes | accepted/s | errors |",
+            "|---|---|---|---|---|",
+        ]
+        for a in apis.values():
+            out.append(
+                f"| {a['api_processes']} | {a['publishers']} | {_f(a['publishes'])} | "
+                f"{_f(a['publishes_per_second'])} | {a['errors']} |"
             )
     fo = results.get("fanout")
     if fo:

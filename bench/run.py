@@ -155,6 +155,29 @@ async def _measure(
                     finally:
                         await dep.stop()
 
+            for apis in (1, 2):
+                label = f"postgres_{apis}api"
+                print(
+                    f"hookline on PostgreSQL ({apis} API processes, no worker): publishes accepted"
+                )
+                async with machine.scratch_database() as url:
+                    dep = await hookline.start_apis(
+                        label,
+                        logdir,
+                        database_url=url,
+                        data_dir=work / label,
+                        env=PG_ENV,
+                        apis=apis,
+                    )
+                    try:
+                        r = await scenarios.accept_rate(dep, scale)
+                    finally:
+                        await dep.stop()
+                results.setdefault("api_scaling", {})[label] = r
+                print(
+                    f"  {label}: {r['publishes_per_second']:,.0f} publishes/s accepted", flush=True
+                )
+
     if wanted("peer"):
         why = peer_run.available()
         if why:

@@ -142,6 +142,42 @@ async def failure_mix(
     return results
 
 
+async def accept_rate(dep: hookline.Deployment, scale: Scale) -> dict[str, Any]:
+    """Single publishes to one webhook, spread evenly over the deployment's API
+    processes by ``publish_concurrency`` publishers, with no worker running: how many
+    the API processes accept (answer ``202``, so written) per second."""
+    admin = hookline.admin(dep.url)
+    acct = await admin.new_account("bench-accept")
+    await admin.close()
+    await acct.add_webhooks(["http://127.0.0.1:9/never-sent"])
+    clients = [hookline.Client(u, acct.key) for u in dep.urls]
+    for c in clients:  # one connection each first, so the count starts warm
+        await c.publish(load.event(-1, 0))
+    total = scale.events
+    queue = list(range(total))
+
+    async def publisher(c: hookline.Client) -> None:
+        while queue:
+            await c.publish(load.event(queue.pop(), 0))
+
+    started = time.monotonic()
+    await asyncio.gather(
+        *(publisher(clients[i % len(clients)]) for i in range(scale.publish_concurrency))
+    )
+    seconds = time.monotonic() - started
+    errors = sum(c.errors for c in clients)
+    for c in [*clients, acct]:
+        await c.close()
+    return {
+        "api_processes": len(dep.urls),
+        "publishers": scale.publish_concurrency,
+        "publishes": total,
+        "errors": errors,
+        "seconds": round(seconds, 2),
+        "publishes_per_second": round((total - errors) / seconds, 1),
+    }
+
+
 async def backlog(
     logdir: Path, datadir: Path, rx: load.Receiver, scale: Scale, env: dict[str, str]
 ) -> dict[str, Any]:

@@ -41,6 +41,22 @@ def results() -> dict[str, Any]:
         "fanout": {"endpoints": 1000, "arrived": 1000, "all_arrived_ms": 500.0},
         "backlog": {"worker_peak_rss_mb": 210.0, "pending": 1_000_000},
         "payload": {"copies": 2.5, "rounds": 5},
+        "api_scaling": {
+            "postgres_1api": {
+                "api_processes": 1,
+                "publishers": 32,
+                "publishes": 20000,
+                "errors": 0,
+                "publishes_per_second": 1000.0,
+            },
+            "postgres_2api": {
+                "api_processes": 2,
+                "publishers": 32,
+                "publishes": 20000,
+                "errors": 0,
+                "publishes_per_second": 1500.0,
+            },
+        },
     }
 
 
@@ -55,6 +71,11 @@ def test_each_target_is_judged_against_its_own_reference() -> None:
         ("fan-out ≥ 0.5x the raw aiohttp ceiling", "SQLite"): False,
         ("p99 publish-to-receive ≤ 25 ms at half of max", "sqlite"): True,
         ("PostgreSQL: 2 worker processes ≥ 1.8x one", "postgres_2w vs postgres_1w"): True,
+        # 1,500 against 1,000 accepted publishes/s: 1.5x, missed.
+        (
+            "PostgreSQL: 2 API processes ≥ 1.8x one (publishes accepted, no worker)",
+            "postgres_2api vs postgres_1api",
+        ): False,
         ("worker RSS ≤ 200 MB with 1,000,000 pending", "SQLite"): False,
         ("a 512 KB payload costs at most 3 copies in memory", "SQLite"): True,
     }
