@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,12 @@ from tests.support.upstream import Upstream
 
 # Every test that runs Hookline runs once per backend; PostgreSQL joins when configured.
 BACKENDS = ["sqlite", *(["postgres"] if postgres.configured_url() else [])]
+
+# A suite started in the background of a non-interactive shell inherits SIGINT ignored,
+# and so would every CLI process it starts: the tests of Ctrl-C would then test nothing
+# but the ignoring. The processes the tests start get SIGINT as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _run_apart(coro: Coroutine[Any, Any, None]) -> None:

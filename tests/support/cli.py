@@ -5,10 +5,12 @@ output is followed as it comes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ class CliProcess:
                 "hookline",
                 *self.args,
                 env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
             )
@@ -76,7 +79,32 @@ class CliProcess:
 
     async def wait(self, timeout: float = 20.0) -> int:
         assert self.proc is not None
-        return await asyncio.wait_for(self.proc.wait(), timeout)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"{self.args} still running after {timeout} s: {self._where()}"
+            ) from None
+
+    def _where(self) -> str:
+        """What a process that would not end was doing, for the failure message."""
+        assert self.proc is not None
+        proc = Path(f"/proc/{self.proc.pid}")
+        found = []
+        for name in ("wchan", "status", "stack"):
+            with contextlib.suppress(OSError):
+                found.append(f"{name}: {(proc / name).read_text(errors='replace').strip()}")
+        py_spy = Path(sys.executable).with_name("py-spy")
+        if py_spy.exists():
+            dump = subprocess.run(
+                [str(py_spy), "dump", "-p", str(self.proc.pid)],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            found.append(dump.stdout or dump.stderr)
+        return "\n".join(found) + "\noutput:\n" + self.output()[-2000:]
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
