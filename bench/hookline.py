@@ -38,7 +38,7 @@ class Deployment:
     settings: dict[str, str]
     database: str
     extra: dict[str, Any] = field(default_factory=dict)
-    # API processes beside ``api`` (``start_apis``), and the URLs of all of them.
+    # API processes beside ``api`` (``start_split``), and the URLs of all of them.
     more_apis: list[procs.Proc] = field(default_factory=list)
     more_urls: list[str] = field(default_factory=list)
 
@@ -95,29 +95,10 @@ async def start_split(
     data_dir: Path,
     env: dict[str, str],
     workers: int,
+    apis: int = 1,
 ) -> Deployment:
-    """Schema first, then ``hookline serve --no-worker`` plus ``workers`` x
-    ``hookline worker``, each its own process."""
-    settings = await _migrated(label, logdir, database_url, data_dir, env)
-    dep = await start_serve(
-        label, logdir, database_url=database_url, data_dir=data_dir, env=settings, with_worker=False
-    )
-    for i in range(workers):
-        dep.workers.append(await start_worker(f"{label}-worker{i + 1}", logdir, settings))
-    return dep
-
-
-async def start_apis(
-    label: str,
-    logdir: Path,
-    *,
-    database_url: str,
-    data_dir: Path,
-    env: dict[str, str],
-    apis: int,
-) -> Deployment:
-    """Schema first, then ``apis`` x ``hookline serve --no-worker`` over one database,
-    and no worker anywhere: what the API processes alone take."""
+    """Schema first, then ``apis`` x ``hookline serve --no-worker`` over one database
+    plus ``workers`` x ``hookline worker``, each its own process."""
     settings = await _migrated(label, logdir, database_url, data_dir, env)
     dep = await start_serve(
         label, logdir, database_url=database_url, data_dir=data_dir, env=settings, with_worker=False
@@ -133,6 +114,8 @@ async def start_apis(
         )
         dep.more_apis.append(more.api)
         dep.more_urls.append(more.url)
+    for i in range(workers):
+        dep.workers.append(await start_worker(f"{label}-worker{i + 1}", logdir, settings))
     return dep
 
 

@@ -161,12 +161,13 @@ async def _measure(
                     f"hookline on PostgreSQL ({apis} API processes, no worker): publishes accepted"
                 )
                 async with machine.scratch_database() as url:
-                    dep = await hookline.start_apis(
+                    dep = await hookline.start_split(
                         label,
                         logdir,
                         database_url=url,
                         data_dir=work / label,
                         env=PG_ENV,
+                        workers=0,
                         apis=apis,
                     )
                     try:
