@@ -135,9 +135,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """A transaction's ``BEGIN`` waits for its first statement and goes to the thread
-    with it; a transaction that ran no statement makes no trip to begin or to end.
-    SQLite takes its locks at the first statement of a transaction in any case (for
-    ``BEGIN IMMEDIATE``, the write lock), so nothing is held for less than before."""
+    with it, run just before it in the same call; a transaction that ran no statement
+    makes no trip to begin or to end. ``BEGIN IMMEDIATE`` still takes the write lock
+    before the transaction's first statement runs, and nothing ran in between."""
 
     __slots__ = ("_begin",)
     _cursor_cls = OneTripCursor
