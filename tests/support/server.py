@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from hookline.api.app import create_app
 from hookline.api.server import Server
@@ -72,6 +73,16 @@ async def start(settings: Settings, *, worker: bool = True) -> Running:
     system = await System.open(settings, admin_key=ADMIN_KEY)
     if worker:
         await system.start_worker()
+    url, server, task = await serve(create_app(system))
+    admin = httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
+    )
+    return Running(system=system, url=url, admin=admin, _server=server, _task=task)
+
+
+async def serve(app: ASGIApp) -> tuple[str, Server, asyncio.Task[None]]:
+    """An ASGI application served on 127.0.0.1 port 0: its URL, the server and the task
+    serving it (stopped by setting ``server.should_exit`` and awaiting the task)."""
     # TCP named, so the event loop turns Nagle off (src/hookline/cli/server.py, _bind).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
@@ -79,17 +90,11 @@ async def start(settings: Settings, *, worker: bool = True) -> Running:
     sock.setblocking(False)
     port = sock.getsockname()[1]
     # Signals belong to pytest; the test stops the server itself.
-    server = Server(
-        uvicorn.Config(create_app(system), lifespan="off", access_log=False, log_level="warning")
-    )
+    server = Server(uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    admin = httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
-    )
-    return Running(system=system, url=url, admin=admin, _server=server, _task=task)
+    return f"http://127.0.0.1:{port}", server, task
 
 
 async def settled(client: httpx.AsyncClient, event_id: str, timeout: float = 20.0) -> Any:

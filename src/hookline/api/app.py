@@ -12,6 +12,7 @@ from hookline.api import errors, svix
 from hookline.api.guard import InputGuard
 from hookline.api.idempotency import IdempotentPosts
 from hookline.api.openapi import HooklineAPI, serve_docs
+from hookline.api.publish_lane import PublishLane, publish_route
 from hookline.api.request_context import RequestContext
 from hookline.api.responses import JSON
 from hookline.api.routes import (
@@ -72,7 +73,9 @@ def create_app(sys: System) -> FastAPI:
     serve_docs(app)
     console.install(app)
     # The last added runs outermost: request id, body limit, input guard, then the
-    # idempotency of POSTs, which so only ever stores requests that passed the guard.
+    # idempotency of POSTs, which so only ever stores requests that passed the guard,
+    # and innermost the lane that serves valid single publishes without the framework.
+    app.add_middleware(PublishLane, system=sys, route=publish_route(events.router.routes))
     app.add_middleware(IdempotentPosts, system=sys)
     app.add_middleware(InputGuard, max_json_depth=sys.settings.max_json_depth)
     app.add_middleware(BodyLimit, limit=sys.settings.max_body_bytes)

@@ -71,19 +71,31 @@ def _page(req: Request) -> bool:
 
 async def _hookline(req: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.HooklineError)
+    if _page(req):
+        status = _logged(exc)
+        return web.error_page(req, status, exc.message, exc.code)
+    if wire.is_svix(req.url.path):
+        status = _logged(exc)
+        return wire.refusal(status, exc.code, exc.message, _headers(status))
+    return refusal(exc)
+
+
+def refusal(exc: errors.HooklineError) -> Response:
+    """The native API's answer to a Hookline error, logged as every handler logs it."""
+    status = _logged(exc)
+    if exc.details is not None:
+        return error_response(status, exc.message, exc.code, details=exc.details)
+    return error_response(status, exc.message, exc.code)
+
+
+def _logged(exc: errors.HooklineError) -> int:
     status = status_for(exc)
     if isinstance(exc, errors.StoreUnavailable):
         # One line each: an outage answers many requests, and the cause says enough.
         log.warning("%s: %s", exc.code, exc.__cause__ or exc)
     elif status >= 500:
         log.warning("%s: %s", exc.code, exc, exc_info=exc.__cause__)
-    if _page(req):
-        return web.error_page(req, status, exc.message, exc.code)
-    if wire.is_svix(req.url.path):
-        return wire.refusal(status, exc.code, exc.message, _headers(status))
-    if exc.details is not None:
-        return error_response(status, exc.message, exc.code, details=exc.details)
-    return error_response(status, exc.message, exc.code)
+    return status
 
 
 def _headers(status: int) -> dict[str, str]:

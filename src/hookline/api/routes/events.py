@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query
+from starlette.responses import Response
 
 from hookline.api import responses as out
 from hookline.api import shapes
@@ -17,6 +18,7 @@ from hookline.api.schemas import EventBatch, EventCreate
 from hookline.domain.models import Published
 from hookline.errors import InvalidInput
 from hookline.services.events import EventInput
+from hookline.system import System
 
 router = APIRouter(route_class=GuardedRoute, prefix="/v1", tags=["events"])
 
@@ -36,6 +38,15 @@ async def publish_event(
 ) -> Any:
     """Accept an event. The 202 comes after the event and all its deliveries are
     committed; the same idempotency key within 24 h returns the first event."""
+    return await publish_one(sys, account, body, idempotency_key)
+
+
+async def publish_one(
+    sys: System, account: str, body: EventCreate, idempotency_key: str | None
+) -> Response:
+    """What ``POST /v1/events`` does once its input is read and checked, shared with the
+    publish lane (:mod:`hookline.api.publish_lane`) that serves the route's valid
+    requests in front of the framework."""
     (published,) = await sys.events.publish_batch(
         account,
         [
