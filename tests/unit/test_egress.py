@@ -5,7 +5,9 @@ import ipaddress
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from yarl import URL
 
+from hookline.domain import egress
 from hookline.domain.egress import (
     IPNetwork,
     address_allowed,
@@ -191,3 +193,36 @@ def test_shared_address_space_is_refused_by_default(address: str) -> None:
     # not reachable from the internet either; some clouds serve instance metadata there.
     assert not address_allowed(address, NOTHING)
     assert address_allowed(address, parse_networks(["100.64.0.0/10", "::ffff:0:0/96"]))
+
+
+def test_url_checks_give_check_urls_answers_once_per_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    allow = parse_networks(["127.0.0.0/8"])
+    urls = ["http://127.0.0.1:9/hook", "http://10.0.0.1/", "ftp://x.y/", "http://localhost/"]
+    expected = {u: url_problem(u, allow) or egress.check_url(u, allow) for u in urls}
+    calls: list[str] = []
+    real = egress.check_url
+
+    def counted(text: str, allow: tuple[IPNetwork, ...]) -> URL:
+        calls.append(text)
+        return real(text, allow)
+
+    monkeypatch.setattr(egress, "check_url", counted)
+
+    def answer(checks: egress.UrlChecks, url: str) -> object:
+        try:
+            return checks.check(url)
+        except egress.UrlRefused as refused:
+            return (refused.code, refused.reason)
+
+    one_each = egress.UrlChecks(allow)
+    for _ in range(3):
+        assert {u: answer(one_each, u) for u in urls} == expected
+    assert calls == urls
+    # Four URLs through room for three: each time it fills, what it kept goes.
+    calls.clear()
+    small = egress.UrlChecks(allow, size=3)
+    for _ in range(3):
+        assert {u: answer(small, u) for u in urls} == expected
+    assert len(calls) > len(urls)

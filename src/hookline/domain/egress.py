@@ -211,6 +211,31 @@ def check_url(text: str, allow: Iterable[IPNetwork]) -> URL:
     return url
 
 
+class UrlChecks:
+    """:func:`check_url` for one allow list, each URL decided once: the check needs no
+    DNS and the allow list is fixed for the process, so a webhook's URL gets the same
+    answer before every send. Keeps at most ``size`` answers (all dropped when full)."""
+
+    def __init__(self, allow: Iterable[IPNetwork], size: int = 10_000) -> None:
+        self.allow = tuple(allow)
+        self._size = size
+        self._answers: dict[str, URL | UrlRefused] = {}
+
+    def check(self, text: str) -> URL:
+        answer = self._answers.get(text)
+        if answer is None:
+            try:
+                answer = check_url(text, self.allow)
+            except UrlRefused as refused:
+                answer = refused
+            if len(self._answers) >= self._size:
+                self._answers.clear()
+            self._answers[text] = answer
+        if isinstance(answer, UrlRefused):
+            raise UrlRefused(answer.code, answer.reason)
+        return answer
+
+
 def _is_local_name(host: str) -> bool:
     return host in LOCAL_NAMES or host.endswith(".localhost")
 

@@ -32,6 +32,7 @@ class Sender:
         response_body_limit: int = RESPONSE_BODY_LIMIT,
     ) -> None:
         self._allow = allow
+        self._urls = egress.UrlChecks(allow)
         self._body_limit = response_body_limit
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_connections = max_connections
@@ -85,7 +86,7 @@ class Sender:
         try:
             # The same check as at registration (the rules may have changed since);
             # the connector checks again on the address actually connected to.
-            url = egress.check_url(d.endpoint.url, self._allow)
+            url = self._urls.check(d.endpoint.url)
         except egress.UrlRefused as refused:
             error = ErrorClass.INVALID_URL if refused.code == "invalid_url" else None
             return finish(error=error or ErrorClass.EGRESS_BLOCKED, error_detail=refused.reason)
