@@ -17,6 +17,7 @@ from hookline.domain.models import (
     DeliveryMode,
     DeliveryStatus,
     Dispatch,
+    Endpoint,
     EndpointStatus,
     Page,
     Trigger,
@@ -174,8 +175,10 @@ class DeliveryRepository(Leases):
                 .order_by(deliveries.c.next_attempt_at)
             )
             probes = held.probes
+            # One Endpoint per webhook in the claim: its rows all read the same values.
+            seen: dict[str, Endpoint] = {}
             return Claim(
-                [_dispatch(r, probe=bool(probes) and r.id in probes) for r in rows],
+                [_dispatch(r, seen, probe=bool(probes) and r.id in probes) for r in rows],
                 held.next_look,
             )
 
@@ -390,8 +393,11 @@ class Claim:
         return iter(self.dispatches)
 
 
-def _dispatch(row: Any, *, probe: bool = False) -> Dispatch:
+def _dispatch(row: Any, seen: dict[str, Endpoint], *, probe: bool = False) -> Dispatch:
     m = row._mapping
+    endpoint = seen.get(row.ep_id)
+    if endpoint is None:
+        endpoint = seen[row.ep_id] = endpoint_from_row(row, prefix="ep_")
     return Dispatch(
         probe=probe,
         delivery_id=m[deliveries.c.id],
@@ -399,7 +405,7 @@ def _dispatch(row: Any, *, probe: bool = False) -> Dispatch:
         trigger=Trigger(m[deliveries.c.trigger]),
         test=bool(m[deliveries.c.test]),
         message=message_from_row(_MessageView(m)),
-        endpoint=endpoint_from_row(row, prefix="ep_"),
+        endpoint=endpoint,
     )
 
 
