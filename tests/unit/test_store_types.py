@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
-from hookline.store.tables import UTCDateTime
+from hookline.store.sealing import Sealer, generate_key
+from hookline.store.tables import SealedJSON, UTCDateTime
 
 SQLITE = sqlite.dialect()
 # What SQLAlchemy's SQLite DATETIME writes for a naive UTC datetime.
@@ -70,3 +73,64 @@ def test_postgresql_keeps_aware_datetimes() -> None:
     assert bound == at
     assert bound is not None
     assert bound.tzinfo == UTC
+
+
+# -- SealedJSON ------------------------------------------------------------------------
+
+
+def _sealing(dialect: Dialect) -> Dialect:
+    dialect.hookline_sealer = Sealer([generate_key()])  # type: ignore[attr-defined]
+    return dialect
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.asyncpg.dialect()])
+@given(
+    value=st.dictionaries(st.text(), st.text(), max_size=4)
+    | st.lists(st.integers() | st.text(), max_size=3)
+)
+def test_sealed_json_binds_the_json_string_of_its_sealed_text(
+    dialect: Dialect, value: object
+) -> None:
+    dialect = _sealing(dialect)
+    impl = SealedJSON().dialect_impl(dialect)
+    bind = impl.bind_processor(dialect)
+    result = impl.result_processor(dialect, None)
+    assert bind is not None
+    assert result is not None
+    bound = bind(value)
+    # The column holds a JSON string: the sealed text, which opens to the document.
+    sealed = json.loads(bound)
+    assert isinstance(sealed, str)
+    assert sealed.startswith("fernet:")
+    assert result(sealed if dialect.name == "postgresql" else bound) == value
+
+
+def test_sealed_json_binds_none_and_documents_orjson_refuses() -> None:
+    dialect = _sealing(sqlite.dialect())
+    impl = SealedJSON().dialect_impl(dialect)
+    bind = impl.bind_processor(dialect)
+    result = impl.result_processor(dialect, None)
+    assert bind is not None
+    assert result is not None
+    # None as the JSON column writes it.
+    reference = sa.JSON().dialect_impl(dialect).bind_processor(dialect)
+    assert reference is not None
+    assert bind(None) == reference(None) == "null"
+    # Keys that are not strings and ints past 64 bits: written as json.dumps would.
+    assert result(bind({1: "a"})) == {"1": "a"}
+    assert result(bind([2**70])) == [2**70]
+
+
+def test_sealed_json_round_trips_through_a_sqlite_file(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 't.db'}")
+    _sealing(engine.dialect)
+    table = sa.Table("t", sa.MetaData(), sa.Column("doc", SealedJSON()))
+    docs = [{"X-Token": "s3cret", "é": "ü"}, None, ["a"]]
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(sa.insert(table), [{"doc": d} for d in docs])
+        raw = conn.execute(sa.text("SELECT doc FROM t")).scalars().all()
+        assert conn.execute(sa.select(table.c.doc)).scalars().all() == docs
+    engine.dispose()
+    assert raw[1] == "null"
+    assert all("s3cret" not in r and r.startswith('"fernet:') for r in (raw[0], raw[2]))
