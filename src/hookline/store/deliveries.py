@@ -78,6 +78,8 @@ def attempt_from_row(row: Any) -> Attempt:
 
 
 _ENDPOINT_COLUMNS = [c.label(f"ep_{c.name}") for c in endpoints.c]
+# Built once, so SQLAlchemy keeps its cache key: every recorded outcome goes through it.
+_INSERT_ATTEMPTS = attempts.insert()
 
 
 class DeliveryRepository(Leases):
@@ -230,7 +232,7 @@ class DeliveryRepository(Leases):
         async with self.db.write() as conn:
             if bodies:
                 await conn.execute(insert_missing_bodies(self.db.is_sqlite), bodies)
-            await conn.execute(attempts.insert(), attempt_list)
+            await conn.execute(_INSERT_ATTEMPTS, attempt_list)
             moved = [move_values(o, owner, now) for o in outcomes if o.delivery_id not in raised]
             if moved:
                 await conn.execute(MOVE, moved)

@@ -125,6 +125,21 @@ class Handoff(Protocol):
         ...
 
 
+# The statements of every publish transaction, built once: SQLAlchemy then keeps each
+# one's cache key instead of building the expression and its key on every publish.
+_INSERT_MESSAGES = messages.insert()
+_INSERT_DELIVERIES = deliveries.insert()
+_INSERT_KEYS = idempotency_keys.insert()
+_CATALOG_VERSIONS = sa.select(event_types.c.name, event_types.c.version).where(
+    event_types.c.account_id == sa.bindparam("account_id"),
+    event_types.c.name.in_(sa.bindparam("names", expanding=True)),
+)
+_AUDIENCE = sa.select(endpoints).where(
+    endpoints.c.account_id == sa.bindparam("account_id"),
+    endpoints.c.app_id == sa.bindparam("app_id"),
+    endpoints.c.status.in_(LIVE),
+)
+
 # The endpoints one publish transaction read for an account and application, and the
 # ids of those whose new deliveries may be handed to this process's worker.
 _Audience = tuple[list[Endpoint], frozenset[str]]
@@ -143,11 +158,11 @@ class _Rows:
     async def insert(self, conn: Any) -> None:
         # Messages first: deliveries and keys refer to them.
         if self.messages:
-            await conn.execute(messages.insert(), self.messages)
+            await conn.execute(_INSERT_MESSAGES, self.messages)
         if self.deliveries:
-            await conn.execute(deliveries.insert(), self.deliveries)
+            await conn.execute(_INSERT_DELIVERIES, self.deliveries)
         if self.keys:
-            await conn.execute(idempotency_keys.insert(), self.keys)
+            await conn.execute(_INSERT_KEYS, self.keys)
 
 
 class MessageRepository:
@@ -307,13 +322,7 @@ class MessageRepository:
         audience = cache.get((account_id, app_id))
         if audience is None:
             rows = (
-                await conn.execute(
-                    sa.select(endpoints).where(
-                        endpoints.c.account_id == account_id,
-                        endpoints.c.app_id == app_id,
-                        endpoints.c.status.in_(LIVE),
-                    )
-                )
+                await conn.execute(_AUDIENCE, {"account_id": account_id, "app_id": app_id})
             ).all()
             # Handed over: active push webhooks off the controlled path (no rate limit,
             # FIFO, pause or circuit decides when they may be sent).
@@ -401,10 +410,7 @@ class MessageRepository:
                 wanted.setdefault(req.batch[0].account_id, set()).update(req.type_versions)
         for account_id, names in wanted.items():
             rows = await conn.execute(
-                sa.select(event_types.c.name, event_types.c.version).where(
-                    event_types.c.account_id == account_id,
-                    event_types.c.name.in_(sorted(names)),
-                )
+                _CATALOG_VERSIONS, {"account_id": account_id, "names": sorted(names)}
             )
             found: dict[str, int | None] = dict.fromkeys(names)
             found.update({r.name: r.version for r in rows})
