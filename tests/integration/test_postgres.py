@@ -105,6 +105,34 @@ async def test_a_stuck_database_answers_503_not_a_hang(
         await acme.aclose()
 
 
+async def test_connections_the_server_dropped_are_replaced_not_failed(
+    on_postgres: Running, postgres_url: str
+) -> None:
+    """The server kills every pooled connection between requests: the next requests
+    still succeed, because the ping at checkout finds each dead one and the pool draws
+    another."""
+    acme = await on_postgres.new_account()
+    # Several connections in the pool, each used.
+    results = await asyncio.gather(*(acme.get("/v1/webhooks") for _ in range(4)))
+    assert all(r.status_code == 200 for r in results)
+    admin = await asyncpg.connect(postgres_url, timeout=5)
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND application_name = 'hookline'"
+        )
+        assert killed >= 1
+        for _ in range(6):
+            r = await acme.get("/v1/webhooks")
+            assert r.status_code == 200, r.text
+        r = await acme.post("/v1/events", json={"type": "a", "data": {}})
+        assert r.status_code == 202, r.text
+    finally:
+        await admin.close()
+        await acme.aclose()
+
+
 def test_postgres_helpers_name_databases_safely() -> None:
     with pytest.raises(ValueError, match="unexpected database name"):
         postgres._ident('x"; DROP DATABASE postgres; --')

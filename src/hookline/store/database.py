@@ -66,9 +66,6 @@ class Database:
             kwargs |= {
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
-                # A connection the server dropped while idle is replaced at checkout
-                # instead of failing the request that drew it.
-                "pool_pre_ping": True,
                 "pool_timeout": connect_timeout,
                 # Bounded waits everywhere, so an unreachable or stuck database turns
                 # into StoreUnavailable (a 503) rather than a hanging request.
@@ -85,6 +82,8 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _ping_at_checkout(self.engine)
 
     @property
     def libpq_url(self) -> str:
@@ -125,6 +124,26 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _ping_at_checkout(engine: AsyncEngine) -> None:
+    """A connection the server dropped while idle is replaced at checkout instead of
+    failing the transaction that drew it.
+
+    SQLAlchemy's ``pool_pre_ping`` does the same in three round trips on asyncpg
+    (``BEGIN``, an empty query, ``ROLLBACK``) before every transaction. Here it is one:
+    ``SELECT 1`` in the simple protocol, which needs no transaction and no prepared
+    statement (so a pooler in transaction mode takes it too). When it fails, the pool
+    discards the connection and draws another (``DisconnectionError``), as pre-ping
+    would.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            dbapi_connection.run_async(lambda driver: driver.execute("SELECT 1"))
+        except Exception as error:
+            raise exc.DisconnectionError("the connection did not answer a ping") from error
 
 
 @contextlib.contextmanager
