@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,6 +81,64 @@ def attempt_from_row(row: Any) -> Attempt:
 _ENDPOINT_COLUMNS = [c.label(f"ep_{c.name}") for c in endpoints.c]
 # Built once, so SQLAlchemy keeps its cache key: every recorded outcome goes through it.
 _INSERT_ATTEMPTS = attempts.insert()
+# What a claim reads of the deliveries it leased.
+_CLAIMED_ROWS = (
+    sa.select(
+        deliveries.c.id,
+        deliveries.c.attempts,
+        deliveries.c.trigger,
+        deliveries.c.test,
+        messages,
+        *_ENDPOINT_COLUMNS,
+    )
+    .join(messages, messages.c.id == deliveries.c.message_id)
+    .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+    .where(deliveries.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(deliveries.c.next_attempt_at)
+)
+
+
+@functools.cache
+def _lease(*, listen: bool, excluding: bool, skip_locked: bool) -> Any:
+    """The UPDATE that leases due deliveries (``claim_due``), built once per shape."""
+    due = (
+        sa.select(deliveries.c.id)
+        .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .where(
+            deliveries.c.status == PENDING,
+            deliveries.c.next_attempt_at <= sa.bindparam("b_now"),
+            endpoints.c.status == EndpointStatus.ACTIVE.value,
+        )
+        .order_by(deliveries.c.next_attempt_at)
+    )
+    if listen:
+        due = due.where(
+            deliveries.c.endpoint_id == sa.bindparam("b_endpoint_id"),
+            endpoints.c.mode == DeliveryMode.LISTEN.value,
+        )
+    else:
+        # Rate-limited, FIFO, paused and circuit-broken webhooks: claimed apart.
+        due = due.where(
+            endpoints.c.mode == DeliveryMode.PUSH.value, endpoints.c.controlled.is_(False)
+        )
+    if excluding:
+        due = due.where(deliveries.c.endpoint_id.not_in(sa.bindparam("b_excluded", expanding=True)))
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True, of=deliveries)
+    return (
+        deliveries.update()
+        .where(
+            deliveries.c.id.in_(
+                due.limit(sa.bindparam("b_limit", type_=sa.Integer())).scalar_subquery()
+            )
+        )
+        .values(
+            status=SENDING,
+            lease_owner=sa.bindparam("b_owner"),
+            lease_expires_at=sa.bindparam("b_lease_until"),
+        )
+        .returning(deliveries.c.id)
+    )
 
 
 class DeliveryRepository(Leases):
@@ -108,30 +167,6 @@ class DeliveryRepository(Leases):
         PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); SQLite's
         single writer makes the ``UPDATE … WHERE id IN (SELECT …)`` atomic as it is.
         """
-        due = (
-            sa.select(deliveries.c.id)
-            .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-            .where(
-                deliveries.c.status == PENDING,
-                deliveries.c.next_attempt_at <= now,
-                endpoints.c.status == EndpointStatus.ACTIVE.value,
-            )
-            .order_by(deliveries.c.next_attempt_at)
-        )
-        if endpoint_id is None:
-            # Rate-limited, FIFO, paused and circuit-broken webhooks: claimed apart.
-            due = due.where(
-                endpoints.c.mode == DeliveryMode.PUSH.value, endpoints.c.controlled.is_(False)
-            )
-        else:
-            due = due.where(
-                deliveries.c.endpoint_id == endpoint_id,
-                endpoints.c.mode == DeliveryMode.LISTEN.value,
-            )
-        if exclude_endpoints:
-            due = due.where(deliveries.c.endpoint_id.not_in(list(exclude_endpoints)))
-        if not self.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True, of=deliveries)
         async with self.db.write() as conn:
             held = Claimed()
             if endpoint_id is None and controlled:
@@ -146,36 +181,25 @@ class DeliveryRepository(Leases):
                 )
             ids = held.ids
             if len(ids) < limit:
-                ids += (
-                    (
-                        await conn.execute(
-                            deliveries.update()
-                            .where(
-                                deliveries.c.id.in_(due.limit(limit - len(ids)).scalar_subquery())
-                            )
-                            .values(status=SENDING, lease_owner=owner, lease_expires_at=lease_until)
-                            .returning(deliveries.c.id)
-                        )
-                    )
-                    .scalars()
-                    .all()
+                lease = _lease(
+                    listen=endpoint_id is not None,
+                    excluding=bool(exclude_endpoints),
+                    skip_locked=not self.db.is_sqlite,
                 )
+                params: dict[str, Any] = {
+                    "b_now": now,
+                    "b_limit": limit - len(ids),
+                    "b_owner": owner,
+                    "b_lease_until": lease_until,
+                }
+                if endpoint_id is not None:
+                    params["b_endpoint_id"] = endpoint_id
+                if exclude_endpoints:
+                    params["b_excluded"] = list(exclude_endpoints)
+                ids += (await conn.execute(lease, params)).scalars().all()
             if not ids:
                 return Claim([], held.next_look)
-            rows = await conn.execute(
-                sa.select(
-                    deliveries.c.id,
-                    deliveries.c.attempts,
-                    deliveries.c.trigger,
-                    deliveries.c.test,
-                    messages,
-                    *_ENDPOINT_COLUMNS,
-                )
-                .join(messages, messages.c.id == deliveries.c.message_id)
-                .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-                .where(deliveries.c.id.in_(ids))
-                .order_by(deliveries.c.next_attempt_at)
-            )
+            rows = await conn.execute(_CLAIMED_ROWS, {"ids": ids})
             probes = held.probes
             # One Endpoint per webhook in the claim: its rows all read the same values.
             seen: dict[str, Endpoint] = {}
