@@ -3,8 +3,10 @@ expired leases, and when the next delivery is due (``DeliveryRepository`` has th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -83,39 +85,45 @@ class Leases:
         """When the earliest pending delivery the worker pushes becomes due: of plain
         webhooks, and of controlled ones (no earlier than their webhook's ``send_after``,
         and for a FIFO webhook only its head: the deliveries behind it wait for it)."""
-        start = deliveries.c.next_attempt_at
-        wait = sa.case((endpoints.c.send_after > start, endpoints.c.send_after), else_=start)
-        line = deliveries.alias("line")
-        head = (
-            sa.select(sa.func.min(line.c.id))
-            .where(
-                line.c.endpoint_id == deliveries.c.endpoint_id,
-                line.c.status.in_([PENDING, SENDING]),
-            )
-            .scalar_subquery()
-        )
-        pushed = (
-            deliveries.c.status == PENDING,
-            endpoints.c.mode == DeliveryMode.PUSH.value,
-        )
-        joined = deliveries.join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-        plain = (
-            sa.select(sa.func.min(start))
-            .select_from(joined)
-            .where(*pushed, endpoints.c.controlled.is_(False))
-            .scalar_subquery()
-        )
-        controlled = (
-            sa.select(sa.func.min(wait))
-            .select_from(joined)
-            .where(
-                *pushed,
-                endpoints.c.controlled.is_(True),
-                sa.or_(endpoints.c.ordering != Ordering.FIFO.value, deliveries.c.id == head),
-            )
-            .scalar_subquery()
-        )
         # One statement, one round trip: the worker asks this each time it goes idle.
         async with self.db.read() as conn:
-            row = (await conn.execute(sa.select(plain, controlled))).one()
+            row = (await conn.execute(_next_due())).one()
         return aware(row[0]), aware(row[1])
+
+
+@functools.cache
+def _next_due() -> Any:
+    """``Leases.next_due_at``'s one statement, built once (it has no parameters)."""
+    start = deliveries.c.next_attempt_at
+    wait = sa.case((endpoints.c.send_after > start, endpoints.c.send_after), else_=start)
+    line = deliveries.alias("line")
+    head = (
+        sa.select(sa.func.min(line.c.id))
+        .where(
+            line.c.endpoint_id == deliveries.c.endpoint_id,
+            line.c.status.in_([PENDING, SENDING]),
+        )
+        .scalar_subquery()
+    )
+    pushed = (
+        deliveries.c.status == PENDING,
+        endpoints.c.mode == DeliveryMode.PUSH.value,
+    )
+    joined = deliveries.join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+    plain = (
+        sa.select(sa.func.min(start))
+        .select_from(joined)
+        .where(*pushed, endpoints.c.controlled.is_(False))
+        .scalar_subquery()
+    )
+    controlled = (
+        sa.select(sa.func.min(wait))
+        .select_from(joined)
+        .where(
+            *pushed,
+            endpoints.c.controlled.is_(True),
+            sa.or_(endpoints.c.ordering != Ordering.FIFO.value, deliveries.c.id == head),
+        )
+        .scalar_subquery()
+    )
+    return sa.select(plain, controlled)
