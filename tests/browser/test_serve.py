@@ -27,8 +27,9 @@ async def test_hookline_serve_serves_the_console_from_itself(tmp_path: Path, tab
         await tab.get_by_role("button", name="Sign in").click()
         await expect(tab).to_have_url(serve.url + "/console/admin")
         await expect(tab.get_by_role("heading", level=1)).to_be_visible()
-        # The page's own script ran (htmx is loaded and its config read).
-        assert await tab.evaluate("typeof window.htmx") == "object"
+        # The page's own script ran (htmx is loaded and its config read). It is deferred:
+        # it runs once the page is parsed, which can be after the heading shows.
+        await tab.wait_for_function("typeof window.htmx === 'object'", timeout=10_000)
         assert requested
         assert all(url.startswith(serve.url + "/") for url in requested), requested
     finally:
