@@ -30,6 +30,16 @@ from tests.support.ports import free_port
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _installed_extras() -> str:
+    """The HOOKLINE_EXTRAS .venv was installed with, read off scripts/bootstrap's stamp
+    (``.installed-test-otel-bench`` for ``bench``); the environment's when there is none."""
+    for stamp in (ROOT / ".venv").glob(".installed-test-otel*"):
+        return ",".join(stamp.name.removeprefix(".installed-test-otel").split("-")[1:])
+    return os.environ.get("HOOKLINE_EXTRAS", "")
+
+
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.S | re.M)
@@ -75,14 +85,11 @@ async def test_shell_examples_run_as_pasted(page: Path, tmp_path: Path, database
     for entry in ROOT.iterdir():  # the checkout, as pages expect, without its data
         if entry.name not in (".git", ".hookline"):
             (work / entry.name).symlink_to(entry)
-    # HOOKLINE_EXTRAS is kept: with it, the pages' scripts/serve finds .venv installed as
-    # this run installed it, instead of installing it again from the page's directory
-    # (which would leave .venv's Hookline pointing into that directory, deleted later).
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("HOOKLINE_") or k == "HOOKLINE_EXTRAS"
-    }
+    # The pages' scripts/serve must find .venv installed as it is, or it installs it
+    # again from the page's directory (leaving .venv's Hookline pointing into that
+    # directory, deleted later): HOOKLINE_EXTRAS names the extras it was installed with.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
+    env["HOOKLINE_EXTRAS"] = _installed_extras()
     env |= {
         "HOOKLINE_PORT": str(api),
         "HOOKLINE_DATABASE_URL": database_url,
