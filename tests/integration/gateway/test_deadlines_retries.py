@@ -54,7 +54,10 @@ async def test_deadline_reached_while_running_cancels_the_upstream_request(
         owner = await make_party(hookline, "owner")
         consumer = await make_party(hookline, "consumer", credit=100)
         api = await list_api(owner, upstream.url, price=10, timeout=60)
-        accepted = await call(consumer, api["api_id"], cancel_after="0.5s")
+        # Long enough for the runner to start the call on a busy machine (a queued call
+        # past its deadline is aborted unsent); the upstream never answers, so the
+        # deadline still comes while the call is running.
+        accepted = await call(consumer, api["api_id"], cancel_after="2s")
         await upstream.wait_for(1)
         done = await until_final(consumer, accepted["request_id"])
         assert done["status"] == "cancelled"
